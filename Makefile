@@ -50,16 +50,24 @@ test-arm64:
 
 test: setup vet asm-check test-go test-noasm test-arm64
 
-# asm regenerates every generated assembly file and stub from the avo generators in asm/.
-asm:
-	cd asm && $(GO) run ./cmd/gen -out ../kernels
+# asm regenerates every generated amd64 file from its avo generator: the program in
+# asm/<family>/<isa>/ writes kernels/<family>_<isa>_amd64.s and its stubs kernels/<family>_<isa>_amd64.go.
+GENDIRS := $(patsubst asm/%/main.go,%,$(wildcard asm/*/*/main.go))
+KDIR    ?= $(CURDIR)/kernels
 
-# asm-check fails when the committed generated files differ from what the generators write.
+asm:
+	@set -e; for g in $(GENDIRS); do \
+	  f=$${g%%/*}; i=$${g#*/}; \
+	  echo "avo: asm/$$g -> kernels/$${f}_$${i}_amd64.s"; \
+	  (cd asm && $(GO) run ./$$g -out $(KDIR)/$${f}_$${i}_amd64.s -stubs $(KDIR)/$${f}_$${i}_amd64.go -pkg kernels); \
+	done
+
+# asm-check fails when a committed generated file differs from what its generator writes now.
 asm-check:
-	@tmp=$$(mktemp -d); cp -r kernels $$tmp/; \
-	cd asm && $(GO) run ./cmd/gen -out $$tmp/kernels && cd .. && \
-	diff -r kernels $$tmp/kernels >/dev/null || { echo "generated assembly is stale: run make asm"; diff -r kernels $$tmp/kernels | head -40; rm -rf $$tmp; exit 1; }; \
-	rm -rf $$tmp; echo "generated assembly is up to date"
+	@tmp=$$(mktemp -d); cp -r kernels/. $$tmp/; \
+	$(MAKE) -s asm KDIR=$$tmp >/dev/null && \
+	if diff -r kernels $$tmp >/dev/null; then echo "generated assembly is up to date"; rm -rf $$tmp; \
+	else echo "generated assembly is stale: run make asm"; diff -r kernels $$tmp | head -40; rm -rf $$tmp; exit 1; fi
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadIDX -fuzztime 30s ./dataset
