@@ -1,0 +1,63 @@
+package nn
+
+import "math"
+
+// Adam is PyTorch's Adam (no weight decay, no amsgrad): betas 0.9/0.999, eps 1e-8.
+type Adam struct {
+	params       []*Param
+	m, v         [][]float32
+	lr           float64
+	beta1, beta2 float64
+	eps          float64
+	t            int
+}
+
+// NewAdam makes an optimizer over params with learning rate lr.
+func NewAdam(params []*Param, lr float64) *Adam {
+	a := &Adam{params: params, lr: lr, beta1: 0.9, beta2: 0.999, eps: 1e-8}
+	for _, p := range params {
+		a.m = append(a.m, make([]float32, len(p.Value)))
+		a.v = append(a.v, make([]float32, len(p.Value)))
+	}
+	return a
+}
+
+// LR returns the current learning rate.
+func (a *Adam) LR() float64 { return a.lr }
+
+// SetLR changes the learning rate (for schedules such as ReduceLROnPlateau).
+func (a *Adam) SetLR(lr float64) { a.lr = lr }
+
+// Steps returns how many updates have been made.
+func (a *Adam) Steps() int { return a.t }
+
+// ZeroGrad clears every parameter's gradient.
+func (a *Adam) ZeroGrad() {
+	for _, p := range a.params {
+		clear(p.Grad)
+	}
+}
+
+// Step applies one update from the accumulated gradients, in PyTorch's arithmetic:
+// p −= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + eps).
+func (a *Adam) Step() {
+	a.t++
+	bc1 := 1 - math.Pow(a.beta1, float64(a.t))
+	bc2 := 1 - math.Pow(a.beta2, float64(a.t))
+	stepSize := float32(a.lr / bc1)
+	invSqrtBC2 := float32(1 / math.Sqrt(bc2))
+	b1, b2 := float32(a.beta1), float32(a.beta2)
+	eps := float32(a.eps)
+	for i, p := range a.params {
+		m, v, g, w := a.m[i], a.v[i], p.Grad, p.Value
+		parallelFor(len(w), 8, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				gj := g[j]
+				mj := b1*m[j] + (1-b1)*gj
+				vj := b2*v[j] + (1-b2)*gj*gj
+				m[j], v[j] = mj, vj
+				w[j] -= stepSize * mj / (float32(math.Sqrt(float64(vj)))*invSqrtBC2 + eps)
+			}
+		})
+	}
+}

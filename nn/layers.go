@@ -1,0 +1,577 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// layer is one step of a network over channel-major activations. forward's input stays referenced
+// until backward (layers never write into their input), and each layer owns its output and input
+// gradient buffers, which live until the next call.
+type layer interface {
+	name() string
+	forward(x []float32, n int, training bool) []float32
+	// backward takes dLoss/dOutput and returns dLoss/dInput (nil for a layer that is first in its
+	// network, which needs no input gradient); parameter gradients accumulate.
+	backward(dy []float32) []float32
+}
+
+// tap records what a layer last produced and received, so tools such as Grad-CAM can read a
+// feature map and the gradient of the loss with respect to it without a special network.
+type tap struct {
+	label string
+	out   []float32 // last forward output
+	dout  []float32 // last gradient received by backward (not a copy)
+}
+
+func (t *tap) name() string { return t.label }
+
+func sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	blas32.Implementation().Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// initUniform fills v from U(−bound, bound): PyTorch's default for Linear and Conv weights
+// (kaiming_uniform with a=√5 reduces to bound = 1/√fan_in) and their biases.
+func initUniform(v []float32, bound float64, rng *rand.Rand) {
+	for i := range v {
+		v[i] = float32((rng.Float64()*2 - 1) * bound)
+	}
+}
+
+// ---- Linear ----
+
+// linear computes Y[out][N] = W[out][in]·X[in][N] + b, W in PyTorch's [out,in] layout.
+type linear struct {
+	tap
+	in, out int
+	w, b    *Param
+	needDX  bool
+	x       []float32
+	n       int
+	y, dx   []float32
+}
+
+func newLinear(name string, in, out int, rng *rand.Rand) *linear {
+	l := &linear{tap: tap{label: name}, in: in, out: out, needDX: true,
+		w: newParam(name+".weight", []int{out, in}, true),
+		b: newParam(name+".bias", []int{out}, true)}
+	bound := 1 / math.Sqrt(float64(in))
+	initUniform(l.w.Value, bound, rng)
+	initUniform(l.b.Value, bound, rng)
+	return l
+}
+
+func (l *linear) forward(x []float32, n int, training bool) []float32 {
+	l.x, l.n = x, n
+	l.y = grow(l.y, l.out*n)
+	for o := 0; o < l.out; o++ {
+		row := l.y[o*n : (o+1)*n]
+		bv := l.b.Value[o]
+		for j := range row {
+			row[j] = bv
+		}
+	}
+	sgemm(blas.NoTrans, blas.NoTrans, l.out, n, l.in, 1, l.w.Value, l.in, x, n, 1, l.y, n)
+	l.tap.out = l.y
+	return l.y
+}
+
+func (l *linear) backward(dy []float32) []float32 {
+	l.tap.dout = dy
+	n := l.n
+	sgemm(blas.NoTrans, blas.Trans, l.out, l.in, n, 1, dy, n, l.x, n, 1, l.w.Grad, l.in)
+	addRowSums(l.b.Grad, dy, l.out, n)
+	if !l.needDX {
+		return nil
+	}
+	l.dx = grow(l.dx, l.in*n)
+	sgemm(blas.Trans, blas.NoTrans, l.in, n, l.out, 1, l.w.Value, l.in, dy, n, 0, l.dx, n)
+	return l.dx
+}
+
+// addRowSums adds the row sums of the rows×cols matrix m to dst (a bias gradient).
+func addRowSums(dst, m []float32, rows, cols int) {
+	parallelFor(rows, cols, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			var s float32
+			for _, v := range m[r*cols : (r+1)*cols] {
+				s += v
+			}
+			dst[r] += s
+		}
+	})
+}
+
+// ---- Conv2d 3×3, stride 1, padding 1 ----
+
+// conv3x3 is im2col + GEMM over CNHW activations: X [cin][N·H·W] → col [cin·9][N·H·W] (row
+// ci·9+kh·3+kw, matching PyTorch's [out,in,kh,kw] weight layout) → Y [cout][N·H·W] = W·col + b.
+type conv3x3 struct {
+	tap
+	cin, cout, h, w int
+	wt, b           *Param
+	needDX          bool
+	n               int
+	col, y          []float32
+	dcol, dx        []float32
+}
+
+func newConv3x3(name string, cin, cout, h, w int, rng *rand.Rand) *conv3x3 {
+	c := &conv3x3{tap: tap{label: name}, cin: cin, cout: cout, h: h, w: w, needDX: true,
+		wt: newParam(name+".weight", []int{cout, cin, 3, 3}, true),
+		b:  newParam(name+".bias", []int{cout}, true)}
+	bound := 1 / math.Sqrt(float64(cin*9))
+	initUniform(c.wt.Value, bound, rng)
+	initUniform(c.b.Value, bound, rng)
+	return c
+}
+
+func (c *conv3x3) forward(x []float32, n int, training bool) []float32 {
+	c.n = n
+	m := n * c.h * c.w
+	k := c.cin * 9
+	c.col = grow(c.col, k*m)
+	im2col3x3(c.col, x, c.cin, n, c.h, c.w)
+	c.y = grow(c.y, c.cout*m)
+	for o := 0; o < c.cout; o++ {
+		row := c.y[o*m : (o+1)*m]
+		bv := c.b.Value[o]
+		for j := range row {
+			row[j] = bv
+		}
+	}
+	sgemm(blas.NoTrans, blas.NoTrans, c.cout, m, k, 1, c.wt.Value, k, c.col, m, 1, c.y, m)
+	c.tap.out = c.y
+	return c.y
+}
+
+func (c *conv3x3) backward(dy []float32) []float32 {
+	c.tap.dout = dy
+	m := c.n * c.h * c.w
+	k := c.cin * 9
+	sgemm(blas.NoTrans, blas.Trans, c.cout, k, m, 1, dy, m, c.col, m, 1, c.wt.Grad, k)
+	addRowSums(c.b.Grad, dy, c.cout, m)
+	if !c.needDX {
+		return nil
+	}
+	c.dcol = grow(c.dcol, k*m)
+	sgemm(blas.Trans, blas.NoTrans, k, m, c.cout, 1, c.wt.Value, k, dy, m, 0, c.dcol, m)
+	c.dx = grow(c.dx, c.cin*m)
+	col2im3x3(c.dx, c.dcol, c.cin, c.n, c.h, c.w)
+	return c.dx
+}
+
+// im2col3x3 writes col[ci·9+kh·3+kw][(img·h+i)·w+j] = src[ci][img][i+kh−1][j+kw−1], zero outside.
+func im2col3x3(col, src []float32, cin, n, h, w int) {
+	m := n * h * w
+	parallelFor(cin*9, m, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			ci, kk := r/9, r%9
+			dh, dw := kk/3-1, kk%3-1
+			dst := col[r*m : (r+1)*m]
+			plane := src[ci*m : (ci+1)*m]
+			for img := 0; img < n; img++ {
+				sp := plane[img*h*w : (img+1)*h*w]
+				dp := dst[img*h*w : (img+1)*h*w]
+				for i := 0; i < h; i++ {
+					si := i + dh
+					drow := dp[i*w : (i+1)*w]
+					if si < 0 || si >= h {
+						clear(drow)
+						continue
+					}
+					srow := sp[si*w : (si+1)*w]
+					switch dw {
+					case -1:
+						drow[0] = 0
+						copy(drow[1:], srow[:w-1])
+					case 0:
+						copy(drow, srow)
+					case 1:
+						copy(drow[:w-1], srow[1:])
+						drow[w-1] = 0
+					}
+				}
+			}
+		}
+	})
+}
+
+// col2im3x3 is the adjoint of im2col3x3: dst[ci] = Σ over the 9 rows of ci of their shifted copies.
+// It overwrites dst.
+func col2im3x3(dst, col []float32, cin, n, h, w int) {
+	m := n * h * w
+	parallelFor(cin, 9*m, func(lo, hi int) {
+		for ci := lo; ci < hi; ci++ {
+			plane := dst[ci*m : (ci+1)*m]
+			clear(plane)
+			for kk := 0; kk < 9; kk++ {
+				dh, dw := kk/3-1, kk%3-1
+				src := col[(ci*9+kk)*m : (ci*9+kk+1)*m]
+				for img := 0; img < n; img++ {
+					sp := src[img*h*w : (img+1)*h*w]
+					dp := plane[img*h*w : (img+1)*h*w]
+					for i := 0; i < h; i++ {
+						di := i + dh
+						if di < 0 || di >= h {
+							continue
+						}
+						srow := sp[i*w : (i+1)*w]
+						drow := dp[di*w : (di+1)*w]
+						// col row i, column j came from input (i+dh, j+dw).
+						switch dw {
+						case -1:
+							for j := 1; j < w; j++ {
+								drow[j-1] += srow[j]
+							}
+						case 0:
+							for j := 0; j < w; j++ {
+								drow[j] += srow[j]
+							}
+						case 1:
+							for j := 0; j < w-1; j++ {
+								drow[j+1] += srow[j]
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// ---- BatchNorm (1d over features × N, 2d over C × N·H·W: both are per-row) ----
+
+const (
+	batchNormEps = 1e-5
+	bnMomentum   = 0.1
+)
+
+// batchNorm normalizes each row of a [C][M] tensor. Training uses the batch's mean and biased
+// variance and updates the running statistics with the unbiased variance, exactly as PyTorch does;
+// evaluation uses the running statistics.
+type batchNorm struct {
+	tap
+	c               int
+	hw              int // positions per image: M = N·hw
+	gamma, beta     *Param
+	runMean, runVar *Param
+	m               int
+	training        bool
+	xhat, y, dx     []float32
+	invStd          []float32
+}
+
+func newBatchNorm(name string, c, hw int) *batchNorm {
+	b := &batchNorm{tap: tap{label: name}, c: c, hw: hw,
+		gamma:   newParam(name+".weight", []int{c}, true),
+		beta:    newParam(name+".bias", []int{c}, true),
+		runMean: newParam(name+".running_mean", []int{c}, false),
+		runVar:  newParam(name+".running_var", []int{c}, false),
+		invStd:  make([]float32, c)}
+	for i := 0; i < c; i++ {
+		b.gamma.Value[i] = 1
+		b.runVar.Value[i] = 1
+	}
+	return b
+}
+
+func (b *batchNorm) forward(x []float32, n int, training bool) []float32 {
+	m := n * b.hw
+	b.m, b.training = m, training
+	b.xhat = grow(b.xhat, b.c*m)
+	b.y = grow(b.y, b.c*m)
+	parallelFor(b.c, 3*m, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := x[r*m : (r+1)*m]
+			var mean, invStd float64
+			if training {
+				var s float64
+				for _, v := range row {
+					s += float64(v)
+				}
+				mean = s / float64(m)
+				var ss float64
+				for _, v := range row {
+					d := float64(v) - mean
+					ss += d * d
+				}
+				variance := ss / float64(m)
+				invStd = 1 / math.Sqrt(variance+batchNormEps)
+				unbiased := variance
+				if m > 1 {
+					unbiased = ss / float64(m-1)
+				}
+				b.runMean.Value[r] = float32((1-bnMomentum)*float64(b.runMean.Value[r]) + bnMomentum*mean)
+				b.runVar.Value[r] = float32((1-bnMomentum)*float64(b.runVar.Value[r]) + bnMomentum*unbiased)
+			} else {
+				mean = float64(b.runMean.Value[r])
+				invStd = 1 / math.Sqrt(float64(b.runVar.Value[r])+batchNormEps)
+			}
+			b.invStd[r] = float32(invStd)
+			mu, is := float32(mean), float32(invStd)
+			g, bt := b.gamma.Value[r], b.beta.Value[r]
+			xh := b.xhat[r*m : (r+1)*m]
+			y := b.y[r*m : (r+1)*m]
+			for j, v := range row {
+				h := (v - mu) * is
+				xh[j] = h
+				y[j] = g*h + bt
+			}
+		}
+	})
+	b.tap.out = b.y
+	return b.y
+}
+
+func (b *batchNorm) backward(dy []float32) []float32 {
+	b.tap.dout = dy
+	m := b.m
+	b.dx = grow(b.dx, b.c*m)
+	parallelFor(b.c, 3*m, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			d := dy[r*m : (r+1)*m]
+			xh := b.xhat[r*m : (r+1)*m]
+			var sdy, sdyx float64
+			for j, v := range d {
+				sdy += float64(v)
+				sdyx += float64(v) * float64(xh[j])
+			}
+			b.beta.Grad[r] += float32(sdy)
+			b.gamma.Grad[r] += float32(sdyx)
+			g := b.gamma.Value[r]
+			dx := b.dx[r*m : (r+1)*m]
+			if !b.training {
+				k := g * b.invStd[r]
+				for j, v := range d {
+					dx[j] = k * v
+				}
+				continue
+			}
+			// dx = γ·σ⁻¹/M · (M·dy − Σdy − x̂·Σdy·x̂)
+			k := g * b.invStd[r] / float32(m)
+			fm, a, c := float32(m), float32(sdy), float32(sdyx)
+			for j, v := range d {
+				dx[j] = k * (fm*v - a - xh[j]*c)
+			}
+		}
+	})
+	return b.dx
+}
+
+// ---- ReLU ----
+
+type relu struct {
+	tap
+	y, dx []float32
+}
+
+func (l *relu) forward(x []float32, n int, training bool) []float32 {
+	l.y = grow(l.y, len(x))
+	parallelFor(len(x), 1, func(lo, hi int) {
+		y := l.y[lo:hi]
+		for i, v := range x[lo:hi] {
+			y[i] = max(v, 0)
+		}
+	})
+	l.tap.out = l.y
+	return l.y
+}
+
+func (l *relu) backward(dy []float32) []float32 {
+	l.tap.dout = dy
+	l.dx = grow(l.dx, len(dy))
+	parallelFor(len(dy), 1, func(lo, hi int) {
+		y, dx := l.y[lo:hi], l.dx[lo:hi]
+		for i, v := range dy[lo:hi] {
+			if y[i] > 0 {
+				dx[i] = v
+			} else {
+				dx[i] = 0
+			}
+		}
+	})
+	return l.dx
+}
+
+// ---- MaxPool 2×2, stride 2, floor ----
+
+// maxPool2 pools each contiguous h×w plane of a CNHW tensor (planes = C·N) to (h/2)×(w/2), dropping
+// an odd last row/column like PyTorch, and remembers each window's argmax for backward.
+type maxPool2 struct {
+	tap
+	c, h, w int
+	planes  int
+	y, dx   []float32
+	arg     []int32 // per output: offset of the max inside its input plane
+}
+
+func (p *maxPool2) forward(x []float32, n int, training bool) []float32 {
+	ho, wo := p.h/2, p.w/2
+	p.planes = p.c * n
+	p.y = grow(p.y, p.planes*ho*wo)
+	p.arg = growInt32(p.arg, p.planes*ho*wo)
+	parallelFor(p.planes, p.h*p.w, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			src := x[pl*p.h*p.w : (pl+1)*p.h*p.w]
+			y := p.y[pl*ho*wo : (pl+1)*ho*wo]
+			arg := p.arg[pl*ho*wo : (pl+1)*ho*wo]
+			for i := 0; i < ho; i++ {
+				for j := 0; j < wo; j++ {
+					o := 2*i*p.w + 2*j
+					best, bi := src[o], o
+					// PyTorch keeps the first maximum in row-major window order.
+					if v := src[o+1]; v > best {
+						best, bi = v, o+1
+					}
+					if v := src[o+p.w]; v > best {
+						best, bi = v, o+p.w
+					}
+					if v := src[o+p.w+1]; v > best {
+						best, bi = v, o+p.w+1
+					}
+					y[i*wo+j] = best
+					arg[i*wo+j] = int32(bi)
+				}
+			}
+		}
+	})
+	p.tap.out = p.y
+	return p.y
+}
+
+func (p *maxPool2) backward(dy []float32) []float32 {
+	p.tap.dout = dy
+	ho, wo := p.h/2, p.w/2
+	p.dx = grow(p.dx, p.planes*p.h*p.w)
+	parallelFor(p.planes, p.h*p.w, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			dx := p.dx[pl*p.h*p.w : (pl+1)*p.h*p.w]
+			clear(dx)
+			d := dy[pl*ho*wo : (pl+1)*ho*wo]
+			arg := p.arg[pl*ho*wo : (pl+1)*ho*wo]
+			for k, v := range d {
+				dx[arg[k]] += v
+			}
+		}
+	})
+	return p.dx
+}
+
+// ---- Dropout (inverted) ----
+
+// dropout zeroes each activation with probability p while training and scales the survivors by
+// 1/(1−p), so evaluation is the identity. The mask comes from the network's seeded generator, so a
+// seed reproduces a run.
+type dropout struct {
+	tap
+	p        float32
+	rng      *rand.Rand
+	training bool
+	mask     []float32
+	y, dx    []float32
+	// fixedMask, when set (tests), replaces the random draw.
+	fixedMask []float32
+}
+
+func (d *dropout) forward(x []float32, n int, training bool) []float32 {
+	d.training = training
+	if !training || d.p == 0 {
+		d.tap.out = x
+		return x
+	}
+	d.mask = grow(d.mask, len(x))
+	if d.fixedMask != nil {
+		copy(d.mask, d.fixedMask)
+	} else {
+		keep := 1 / (1 - d.p)
+		for i := range d.mask {
+			if d.rng.Float32() < d.p {
+				d.mask[i] = 0
+			} else {
+				d.mask[i] = keep
+			}
+		}
+	}
+	d.y = grow(d.y, len(x))
+	parallelFor(len(x), 1, func(lo, hi int) {
+		y, m := d.y[lo:hi], d.mask[lo:hi]
+		for i, v := range x[lo:hi] {
+			y[i] = v * m[i]
+		}
+	})
+	d.tap.out = d.y
+	return d.y
+}
+
+func (d *dropout) backward(dy []float32) []float32 {
+	d.tap.dout = dy
+	if !d.training || d.p == 0 {
+		return dy
+	}
+	d.dx = grow(d.dx, len(dy))
+	parallelFor(len(dy), 1, func(lo, hi int) {
+		dx, m := d.dx[lo:hi], d.mask[lo:hi]
+		for i, v := range dy[lo:hi] {
+			dx[i] = v * m[i]
+		}
+	})
+	return d.dx
+}
+
+// ---- Flatten: CNHW [C][N·HW] → features × N with feature index c·HW + p (PyTorch's C,H,W order) ----
+
+type flatten struct {
+	tap
+	c, hw int
+	n     int
+	y, dx []float32
+}
+
+func (f *flatten) forward(x []float32, n int, training bool) []float32 {
+	f.n = n
+	f.y = grow(f.y, f.c*f.hw*n)
+	parallelFor(f.c, f.hw*n, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			for img := 0; img < n; img++ {
+				src := x[c*n*f.hw+img*f.hw : c*n*f.hw+(img+1)*f.hw]
+				for p, v := range src {
+					f.y[(c*f.hw+p)*n+img] = v
+				}
+			}
+		}
+	})
+	f.tap.out = f.y
+	return f.y
+}
+
+func (f *flatten) backward(dy []float32) []float32 {
+	f.tap.dout = dy
+	n := f.n
+	f.dx = grow(f.dx, f.c*f.hw*n)
+	parallelFor(f.c, f.hw*n, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			for img := 0; img < n; img++ {
+				dst := f.dx[c*n*f.hw+img*f.hw : c*n*f.hw+(img+1)*f.hw]
+				for p := range dst {
+					dst[p] = dy[(c*f.hw+p)*n+img]
+				}
+			}
+		}
+	})
+	return f.dx
+}
+
+// transpose writes dst[c][r] = src[r][c] for a rows×cols src.
+func transpose(dst, src []float32, rows, cols int) {
+	parallelFor(rows, cols, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			for c, v := range src[r*cols : (r+1)*cols] {
+				dst[c*rows+r] = v
+			}
+		}
+	})
+}

@@ -1,0 +1,43 @@
+package nn
+
+import "math"
+
+// SoftmaxCrossEntropy returns the mean cross-entropy of n image-major logits [n][10] against labels,
+// and how many argmaxes equal their label. If dlogits is not nil it receives the gradient of the
+// mean loss: (softmax − onehot)/n.
+func SoftmaxCrossEntropy(logits []float32, labels []uint8, n int, dlogits []float32) (loss float64, correct int) {
+	for i := 0; i < n; i++ {
+		z := logits[i*NumClasses : (i+1)*NumClasses]
+		y := int(labels[i])
+		best := 0
+		mx := z[0]
+		for k, v := range z {
+			if v > mx {
+				mx, best = v, k
+			}
+		}
+		if best == y {
+			correct++
+		}
+		var sum float64
+		for _, v := range z {
+			sum += math.Exp(float64(v - mx))
+		}
+		logSum := math.Log(sum)
+		loss += logSum - float64(z[y]-mx)
+		if dlogits != nil {
+			d := dlogits[i*NumClasses : (i+1)*NumClasses]
+			for k, v := range z {
+				p := math.Exp(float64(v-mx) - logSum)
+				if k == y {
+					p--
+				}
+				d[k] = float32(p / float64(n))
+			}
+		}
+	}
+	if n > 0 {
+		loss /= float64(n)
+	}
+	return loss, correct
+}
