@@ -3,5 +3,5 @@
 package kernels
 
 func neonImpl() Impl {
-	return Impl{Name: "neon", MR: 4, NR: 4, gemm: gemmGeneric, ew: ewGeneric} // TODO(neon): NEON kernels
+	return Impl{Name: "neon", MR: genericMR, NR: genericNR, gemm: gemmGeneric, ew: ewGeneric} // TODO(neon): NEON kernels
 }

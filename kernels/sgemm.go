@@ -1,6 +1,498 @@
 package kernels
 
-// gemmKernels is the SGEMM family's entry in the dispatch table. Placeholder: the gemm helper fills it.
-type gemmKernels struct{}
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
 
-var gemmGeneric gemmKernels
+// Sgemm computes, in single precision,
+//
+//	C = alpha · op(A) · op(B) + beta · C
+//
+// where op(A) is m×k, op(B) is k×n and C is m×n, every matrix row-major with leading dimension
+// (row stride) lda, ldb, ldc; op(X) is Xᵀ when transX is set (then A is stored k×m, B n×k).
+// As in BLAS, beta == 0 means C is only written (NaN or Inf already in C do not propagate), and
+// alpha == 0 or k == 0 means A and B are not read. Any sizes are accepted; large products use every
+// thread allowed by SetMaxThreads. It panics, like gonum, on negative sizes, too small leading
+// dimensions or too short slices.
+//
+// The work runs through the kernel set chosen by Use (see Current): packed panels of A (alpha folded
+// in) and B, blocked for a 1 MiB L2 and a 48 KiB L1D, and an MR×NR register-tiled micro-kernel.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm("Sgemm", transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	sgemm(&gemmJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc})
+}
+
+// SgemmBiasReLU is the inference form of Sgemm with its epilogue fused into the store of each C tile:
+//
+//	C[i][j] = act(Σ_p A[i][p]·B[p][j] + bias[i])
+//
+// A is m×k, B is k×n, C is m×n, row-major, no transposes; C is only written. bias has one entry per
+// row of C (an output channel or feature in the channel-major layout) or is nil for none; act is
+// ReLU (max(x, 0), NaN kept) when relu is set, else the identity. A 3×3 convolution is im2col +
+// this call, a Linear layer Y[out][N] = W·X + b is this call with A = W.
+func SgemmBiasReLU(m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32,
+	relu bool, c []float32, ldc int) {
+	checkGemm("SgemmBiasReLU", false, false, m, n, k, a, lda, b, ldb, c, ldc)
+	if bias != nil && len(bias) < m {
+		panic(fmt.Sprintf("kernels: SgemmBiasReLU: len(bias) = %d < m = %d", len(bias), m))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		for i := 0; i < m; i++ {
+			var v float32
+			if bias != nil {
+				v = bias[i]
+			}
+			if relu && v < 0 {
+				v = 0
+			}
+			row := c[i*ldc : i*ldc+n]
+			for j := range row {
+				row[j] = v
+			}
+		}
+		return
+	}
+	sgemm(&gemmJob{m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+		bias: bias, relu: relu})
+}
+
+// SetMaxThreads caps the number of threads the kernels use and returns the previous cap; n ≤ 0 means
+// GOMAXPROCS (the default). Benchmarks use it to measure one thread and two.
+func SetMaxThreads(n int) int {
+	if n < 0 {
+		n = 0
+	}
+	return int(maxThreads.Swap(int32(n)))
+}
+
+var maxThreads atomic.Int32
+
+func threads() int {
+	t := int(maxThreads.Load())
+	if p := runtime.GOMAXPROCS(0); t <= 0 || t > p {
+		t = p
+	}
+	return min(t, gemmMaxParts)
+}
+
+// gemmKernels is the SGEMM family's entry in the dispatch table.
+//
+// kernel is the micro-kernel contract every ISA provides: for a packed A panel a[p*MR+i] and a packed
+// B panel b[p*NR+j], p < k (k ≥ 1),
+//
+//	C[i*ldc+j] += Σ_p a[p*MR+i]·b[p*NR+j]   for the full MR×NR tile.
+//
+// kernelEx, optional, is the same product with the driver's store modes folded in (flags: gemmLoadC
+// adds the old C, otherwise C is overwritten and never read; gemmBias adds bias[i]; gemmReLU applies
+// max(x, 0) last). When it is nil the driver emulates it around kernel.
+type gemmKernels struct {
+	kernel   func(k int, a, b, c *float32, ldc int)
+	kernelEx func(k int, a, b, c *float32, ldc int, bias *float32, flags int)
+}
+
+const (
+	gemmLoadC = 1 << iota
+	gemmBias
+	gemmReLU
+)
+
+// Cache blocking. KC×NR floats of B (one micro-panel) stay in the 48 KiB L1D while the A panels of a
+// block stream past it; the MC×KC block of A fills half of the 1 MiB L2; the KC×NC block of B is
+// packed once and read from L3 or memory once per MC block. Sized from these fixed figures on
+// purpose: cpuid's cache sizes are wrong under the hypervisor this was tuned on.
+const (
+	gemmKC       = 256
+	gemmL2Bytes  = 1 << 20
+	gemmNCMax    = 4096
+	gemmMaxParts = 16
+	// Below this many multiply-adds a second thread costs more (wake-up, duplicate packing) than it saves.
+	gemmParallelMin = 1 << 21
+)
+
+type gemmJob struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	bias           []float32
+	relu           bool
+	impl           *Impl
+}
+
+// gemmPart is one thread's share of a job: rows [i0, i1) × columns [j0, j1) of C.
+type gemmPart struct {
+	job            *gemmJob
+	i0, i1, j0, j1 int
+	wg             *sync.WaitGroup
+}
+
+type gemmCall struct {
+	job   gemmJob
+	parts [gemmMaxParts]gemmPart
+	wg    sync.WaitGroup
+}
+
+var (
+	gemmCalls   = sync.Pool{New: func() any { return new(gemmCall) }}
+	gemmWorkers sync.Once
+	gemmQueue   chan *gemmPart
+)
+
+func gemmWorker() {
+	for p := range gemmQueue {
+		p.run()
+		p.wg.Done()
+	}
+}
+
+func sgemm(j *gemmJob) {
+	impl := current.Load()
+	call := gemmCalls.Get().(*gemmCall)
+	call.job = *j
+	job := &call.job
+	job.impl = impl
+
+	t := threads()
+	if int64(j.m)*int64(j.n)*int64(j.k) < gemmParallelMin {
+		t = 1
+	}
+	// Split over N when each share keeps whole NR panels (the B panels are then disjoint and each
+	// thread packs only its own), else over M.
+	parts := call.parts[:0]
+	if t > 1 && j.n >= t*impl.NR*4 {
+		step := roundUp((j.n+t-1)/t, impl.NR)
+		for j0 := 0; j0 < j.n; j0 += step {
+			parts = append(parts, gemmPart{job: job, i0: 0, i1: j.m, j0: j0, j1: min(j0+step, j.n)})
+		}
+	} else if t > 1 && j.m >= t*impl.MR*2 {
+		step := roundUp((j.m+t-1)/t, impl.MR)
+		for i0 := 0; i0 < j.m; i0 += step {
+			parts = append(parts, gemmPart{job: job, i0: i0, i1: min(i0+step, j.m), j0: 0, j1: j.n})
+		}
+	} else {
+		parts = append(parts, gemmPart{job: job, i0: 0, i1: j.m, j0: 0, j1: j.n})
+	}
+	if len(parts) > 1 {
+		gemmWorkers.Do(func() {
+			gemmQueue = make(chan *gemmPart)
+			for range runtime.NumCPU() + 1 {
+				go gemmWorker()
+			}
+		})
+		call.wg.Add(len(parts) - 1)
+		for i := 1; i < len(parts); i++ {
+			parts[i].wg = &call.wg
+			gemmQueue <- &parts[i]
+		}
+	}
+	parts[0].run()
+	call.wg.Wait()
+	// Drop references to the caller's slices before pooling.
+	call.job = gemmJob{}
+	call.parts = [gemmMaxParts]gemmPart{}
+	gemmCalls.Put(call)
+}
+
+// gemmBuf holds one thread's packing buffers, 64-byte aligned, reused across calls.
+type gemmBuf struct {
+	ap, bp []float32
+	tmp    []float32 // an MR×NR edge tile
+	memA   []float32
+	memB   []float32
+}
+
+var gemmBufs struct {
+	sync.Mutex
+	free []*gemmBuf
+}
+
+func getGemmBuf() *gemmBuf {
+	gemmBufs.Lock()
+	defer gemmBufs.Unlock()
+	if n := len(gemmBufs.free); n > 0 {
+		b := gemmBufs.free[n-1]
+		gemmBufs.free = gemmBufs.free[:n-1]
+		return b
+	}
+	return new(gemmBuf)
+}
+
+func putGemmBuf(b *gemmBuf) {
+	gemmBufs.Lock()
+	gemmBufs.free = append(gemmBufs.free, b)
+	gemmBufs.Unlock()
+}
+
+// aligned returns a slice of n floats starting on a 64-byte boundary, reusing *mem when large enough.
+func aligned(mem *[]float32, n int) []float32 {
+	if cap(*mem) < n+16 {
+		*mem = make([]float32, n+16)
+	}
+	m := (*mem)[:cap(*mem)]
+	off := int((64 - uintptr(unsafe.Pointer(&m[0]))%64) % 64 / 4)
+	return m[off : off+n]
+}
+
+func (p *gemmPart) run() {
+	j := p.job
+	impl := j.impl
+	mr, nr := impl.MR, impl.NR
+	kc := gemmKC
+	mc := max(mr, (gemmL2Bytes/2)/(kc*4)/mr*mr)
+	nc := max(nr, gemmNCMax/nr*nr)
+
+	buf := getGemmBuf()
+	defer putGemmBuf(buf)
+	ncols := p.j1 - p.j0
+	buf.ap = aligned(&buf.memA, mc*kc+mr*nr)
+	buf.bp = aligned(&buf.memB, min(kc, j.k)*roundUp(min(nc, ncols), nr))
+	buf.tmp = buf.ap[mc*kc:]
+
+	if j.beta != 0 && j.beta != 1 {
+		for i := p.i0; i < p.i1; i++ {
+			row := j.c[i*j.ldc+p.j0 : i*j.ldc+p.j1]
+			for x := range row {
+				row[x] *= j.beta
+			}
+		}
+	}
+	var biasFlags int
+	if j.bias != nil {
+		biasFlags |= gemmBias
+	}
+	if j.relu {
+		biasFlags |= gemmReLU
+	}
+
+	for jc := p.j0; jc < p.j1; jc += nc {
+		ncur := min(nc, p.j1-jc)
+		for pc := 0; pc < j.k; pc += kc {
+			kcur := min(kc, j.k-pc)
+			packB(buf.bp, j.b, j.ldb, j.transB, pc, kcur, jc, ncur, nr)
+			flags := 0
+			if pc > 0 || j.beta != 0 {
+				flags |= gemmLoadC
+			}
+			if pc+kcur == j.k {
+				flags |= biasFlags
+			}
+			for ic := p.i0; ic < p.i1; ic += mc {
+				mcur := min(mc, p.i1-ic)
+				packA(buf.ap, j.a, j.lda, j.transA, j.alpha, ic, mcur, pc, kcur, mr)
+				for jr := 0; jr < ncur; jr += nr {
+					nn := min(nr, ncur-jr)
+					bpanel := &buf.bp[jr*kcur]
+					for ir := 0; ir < mcur; ir += mr {
+						mm := min(mr, mcur-ir)
+						apanel := &buf.ap[ir*kcur]
+						ci := (ic+ir)*j.ldc + jc + jr
+						if mm == mr && nn == nr {
+							var bias *float32
+							if flags&gemmBias != 0 {
+								bias = &j.bias[ic+ir]
+							}
+							impl.gemm.tile(mr, nr, kcur, apanel, bpanel, &j.c[ci], j.ldc, bias, flags)
+							continue
+						}
+						// Edge tile: compute the full tile into tmp, merge the valid part.
+						tmp := buf.tmp
+						impl.gemm.tile(mr, nr, kcur, apanel, bpanel, &tmp[0], nr, nil, 0)
+						for i := 0; i < mm; i++ {
+							crow := j.c[ci+i*j.ldc : ci+i*j.ldc+nn]
+							trow := tmp[i*nr : i*nr+nn]
+							for x, v := range trow {
+								if flags&gemmLoadC != 0 {
+									v += crow[x]
+								}
+								if flags&gemmBias != 0 {
+									v += j.bias[ic+ir+i]
+								}
+								if flags&gemmReLU != 0 && v < 0 {
+									v = 0
+								}
+								crow[x] = v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// tile runs one micro-kernel call with the given store flags.
+func (g *gemmKernels) tile(mr, nr, k int, a, b, c *float32, ldc int, bias *float32, flags int) {
+	if g.kernelEx != nil {
+		g.kernelEx(k, a, b, c, ldc, bias, flags)
+		return
+	}
+	if flags&gemmLoadC == 0 {
+		for i := 0; i < mr; i++ {
+			row := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(c), i*ldc*4)), nr)
+			clear(row)
+		}
+	}
+	g.kernel(k, a, b, c, ldc)
+	if flags&(gemmBias|gemmReLU) != 0 {
+		for i := 0; i < mr; i++ {
+			row := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(c), i*ldc*4)), nr)
+			var bv float32
+			if flags&gemmBias != 0 {
+				bv = *(*float32)(unsafe.Add(unsafe.Pointer(bias), i*4))
+			}
+			for x, v := range row {
+				v += bv
+				if flags&gemmReLU != 0 && v < 0 {
+					v = 0
+				}
+				row[x] = v
+			}
+		}
+	}
+}
+
+// packA copies the mcur×kcur block of alpha·op(A) at (ic, pc) into MR-row panels, panel r at
+// ap[r*kcur*mr:], element (i, p) at [p*mr+i]; rows past mcur are zero.
+func packA(ap, a []float32, lda int, trans bool, alpha float32, ic, mcur, pc, kcur, mr int) {
+	for ir := 0; ir < mcur; ir += mr {
+		mm := min(mr, mcur-ir)
+		dst := ap[ir*kcur : (ir+mr)*kcur]
+		if trans {
+			// op(A)[i][p] = a[p*lda+i]: each p is a contiguous run of mm values.
+			for p := 0; p < kcur; p++ {
+				src := a[(pc+p)*lda+ic+ir : (pc+p)*lda+ic+ir+mm]
+				d := dst[p*mr : p*mr+mr]
+				for i, v := range src {
+					d[i] = alpha * v
+				}
+				clear(d[mm:])
+			}
+			continue
+		}
+		for i := 0; i < mm; i++ {
+			src := a[(ic+ir+i)*lda+pc : (ic+ir+i)*lda+pc+kcur]
+			d := dst[i:]
+			if alpha == 1 {
+				for p, v := range src {
+					d[p*mr] = v
+				}
+			} else {
+				for p, v := range src {
+					d[p*mr] = alpha * v
+				}
+			}
+		}
+		for i := mm; i < mr; i++ {
+			for p := 0; p < kcur; p++ {
+				dst[p*mr+i] = 0
+			}
+		}
+	}
+}
+
+// packB copies the kcur×ncur block of op(B) at (pc, jc) into NR-column panels, panel r at
+// bp[r*kcur*nr:], element (p, j) at [p*nr+j]; columns past ncur are zero.
+func packB(bp, b []float32, ldb int, trans bool, pc, kcur, jc, ncur, nr int) {
+	for jr := 0; jr < ncur; jr += nr {
+		nn := min(nr, ncur-jr)
+		dst := bp[jr*kcur : (jr+nr)*kcur]
+		if !trans {
+			for p := 0; p < kcur; p++ {
+				o := (pc+p)*ldb + jc + jr
+				d := dst[p*nr : p*nr+nr]
+				copy(d, b[o:o+nn])
+				clear(d[nn:])
+			}
+			continue
+		}
+		// op(B)[p][j] = b[j*ldb+p]: each column j of the panel is a contiguous row of b.
+		for x := 0; x < nn; x++ {
+			src := b[(jc+jr+x)*ldb+pc : (jc+jr+x)*ldb+pc+kcur]
+			d := dst[x:]
+			for p, v := range src {
+				d[p*nr] = v
+			}
+		}
+		for x := nn; x < nr; x++ {
+			for p := 0; p < kcur; p++ {
+				dst[p*nr+x] = 0
+			}
+		}
+	}
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// scaleC sets C = beta·C, and C = 0 when beta is 0 (without reading C).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// checkGemm panics with a clear message on a programmer error in the arguments of fn.
+func checkGemm(fn string, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
+	c []float32, ldc int) {
+	fail := func(format string, args ...any) {
+		panic("kernels: " + fn + ": " + fmt.Sprintf(format, args...))
+	}
+	if m < 0 || n < 0 || k < 0 {
+		fail("negative size m=%d n=%d k=%d", m, n, k)
+	}
+	rowsA, colsA := m, k
+	if transA {
+		rowsA, colsA = k, m
+	}
+	rowsB, colsB := k, n
+	if transB {
+		rowsB, colsB = n, k
+	}
+	if lda < max(1, colsA) {
+		fail("lda = %d < max(1, %d) columns of A as stored", lda, colsA)
+	}
+	if ldb < max(1, colsB) {
+		fail("ldb = %d < max(1, %d) columns of B as stored", ldb, colsB)
+	}
+	if ldc < max(1, n) {
+		fail("ldc = %d < max(1, n = %d)", ldc, n)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if need := lda*(rowsA-1) + colsA; rowsA > 0 && len(a) < need {
+		fail("len(a) = %d < %d needed for %d×%d with lda %d", len(a), need, rowsA, colsA, lda)
+	}
+	if need := ldb*(rowsB-1) + colsB; rowsB > 0 && len(b) < need {
+		fail("len(b) = %d < %d needed for %d×%d with ldb %d", len(b), need, rowsB, colsB, ldb)
+	}
+	if need := ldc*(m-1) + n; len(c) < need {
+		fail("len(c) = %d < %d needed for %d×%d with ldc %d", len(c), need, m, n, ldc)
+	}
+}
