@@ -16,6 +16,8 @@ type seqNet struct {
 	// flatInput: the ANN's first layer wants features × N, so images [n][784] are transposed;
 	// the CNN's CNHW input with C = 1 is the image-major layout itself.
 	flatInput bool
+	inSize    int // per image: 784 for both networks (small ones in tests)
+	outSize   int // classes: 10 for both networks
 	n         int
 	xT        []float32
 	logits    []float32
@@ -29,28 +31,28 @@ func (s *seqNet) ParamCount() int     { return countParams(s.params) }
 func (s *seqNet) stateDict() []*Param { return s.state }
 
 func (s *seqNet) Forward(x []float32, n int, training bool) []float32 {
-	if len(x) < n*ImageSize {
+	if len(x) < n*s.inSize {
 		panic("nn: Forward input shorter than n images")
 	}
 	s.n = n
-	x = x[:n*ImageSize]
+	x = x[:n*s.inSize]
 	if s.flatInput {
-		s.xT = grow(s.xT, n*ImageSize)
-		transpose(s.xT, x, n, ImageSize)
+		s.xT = grow(s.xT, n*s.inSize)
+		transpose(s.xT, x, n, s.inSize)
 		x = s.xT
 	}
 	for _, l := range s.layers {
 		x = l.forward(x, n, training)
 	}
-	s.logits = grow(s.logits, n*NumClasses)
-	transpose(s.logits, x, NumClasses, n)
+	s.logits = grow(s.logits, n*s.outSize)
+	transpose(s.logits, x, s.outSize, n)
 	return s.logits
 }
 
 func (s *seqNet) Backward(dlogits []float32) {
 	n := s.n
-	s.dlogitsT = grow(s.dlogitsT, n*NumClasses)
-	transpose(s.dlogitsT, dlogits[:n*NumClasses], n, NumClasses)
+	s.dlogitsT = grow(s.dlogitsT, n*s.outSize)
+	transpose(s.dlogitsT, dlogits[:n*s.outSize], n, s.outSize)
 	d := s.dlogitsT
 	for i := len(s.layers) - 1; i >= 0 && d != nil; i-- {
 		d = s.layers[i].backward(d)
@@ -76,7 +78,7 @@ type builder struct {
 func newBuilder(arch string, seed int64) *builder {
 	// Two streams from one seed: initialization and dropout masks stay independent of each other.
 	return &builder{
-		s:   &seqNet{arch: arch, rng: rand.New(rand.NewPCG(uint64(seed), 0x6472_6f70_6f75_7421))},
+		s:   &seqNet{arch: arch, inSize: ImageSize, outSize: NumClasses, rng: rand.New(rand.NewPCG(uint64(seed), 0x6472_6f70_6f75_7421))},
 		rng: rand.New(rand.NewPCG(uint64(seed), 0x696e_6974_6961_6c21)),
 	}
 }
