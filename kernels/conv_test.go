@@ -1,0 +1,171 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+var convShapes = [][5]int{ // n, cin, cout, h, w
+	{1, 1, 1, 1, 1}, {1, 1, 2, 2, 2}, {2, 1, 3, 3, 5}, {1, 2, 4, 4, 4}, {3, 3, 5, 7, 7},
+	{2, 4, 17, 6, 9}, {2, 1, 32, 28, 28}, {1, 5, 3, 1, 9}, {1, 2, 2, 9, 1}, {4, 8, 16, 14, 14},
+}
+
+func TestIm2colCol2imAdjoint(t *testing.T) {
+	for _, impl := range Available() {
+		t.Run("impl="+impl.Name, func(t *testing.T) {
+			ewWithImpl(t, impl.Name)
+			r := rand.New(rand.NewPCG(41, 42))
+			for _, s := range convShapes {
+				n, cin, h, w := s[0], s[1], s[3], s[4]
+				m := n * h * w
+				x := ewRand(r, cin*m, 1, false)
+				y := ewRand(r, cin*9*m, 1, false)
+				col, check := ewOut(t, cin*9*m, 1)
+				Im2col3x3(col, x, n, cin, h, w)
+				check()
+				dx, checkDx := ewOut(t, cin*m, 3)
+				clear(dx)
+				Col2im3x3(dx, y, n, cin, h, w)
+				checkDx()
+				var lhs, rhs, scale float64
+				for i := range col {
+					lhs += float64(col[i]) * float64(y[i])
+					scale += math.Abs(float64(col[i]) * float64(y[i]))
+				}
+				for i := range x {
+					rhs += float64(x[i]) * float64(dx[i])
+				}
+				if math.Abs(lhs-rhs) > 1e-5*scale+1e-9 {
+					t.Fatalf("%v: <im2col(x), y> = %v, <x, col2im(y)> = %v", s, lhs, rhs)
+				}
+				// Spot-check im2col against its definition.
+				for row := 0; row < cin*9; row++ {
+					ci, kh, kw := row/9, row%9/3, row%3
+					for pos := 0; pos < m; pos++ {
+						img, y, xx := pos/(h*w), pos/w%h, pos%w
+						sy, sx := y+kh-1, xx+kw-1
+						want := float32(0)
+						if sy >= 0 && sy < h && sx >= 0 && sx < w {
+							want = x[((ci*n+img)*h+sy)*w+sx]
+						}
+						if col[row*m+pos] != want {
+							t.Fatalf("%v: col[%d][%d] = %v, want %v", s, row, pos, col[row*m+pos], want)
+						}
+					}
+				}
+				// Col2im accumulates.
+				acc := make([]float32, cin*m)
+				for i := range acc {
+					acc[i] = 1
+				}
+				Col2im3x3(acc, y, n, cin, h, w)
+				for i := range acc {
+					if math.Abs(float64(acc[i]-1-dx[i])) > 1e-5 {
+						t.Fatalf("%v: Col2im3x3 does not accumulate at %d", s, i)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestConv3x3BiasReLU(t *testing.T) {
+	for _, impl := range Available() {
+		t.Run("impl="+impl.Name, func(t *testing.T) {
+			ewWithImpl(t, impl.Name)
+			r := rand.New(rand.NewPCG(43, 44))
+			for _, s := range convShapes {
+				n, cin, cout, h, w := s[0], s[1], s[2], s[3], s[4]
+				m := n * h * w
+				src := ewRand(r, cin*m, 1, false)
+				weight := ewRand(r, cout*cin*9, 0.5, false)
+				bias := ewRand(r, cout, 0.5, false)
+				scratch := make([]float32, Conv3x3ScratchSize(n, cin, h, w))
+				for _, relu := range []bool{false, true} {
+					want := make([]float32, cout*m)
+					conv3x3Naive(want, src, weight, bias, n, cin, cout, h, w, relu)
+					dst, check := ewOut(t, cout*m, 1)
+					Conv3x3BiasReLU(dst, src, weight, bias, n, cin, cout, h, w, relu, scratch)
+					check()
+					tol := 1e-5 * float64(cin*9)
+					for i := range want {
+						if !ewClose(float64(dst[i]), float64(want[i]), 1, tol) {
+							t.Fatalf("%v relu=%v: dst[%d] = %v, want %v", s, relu, i, dst[i], want[i])
+						}
+					}
+				}
+			}
+			// NaN in the input reaches exactly the outputs whose window covers it.
+			n, cin, cout, h, w := 1, 2, 3, 5, 6
+			src := make([]float32, cin*n*h*w)
+			src[1*h*w+2*w+4] = float32(math.NaN()) // channel 1, y=2, x=4
+			dst := make([]float32, cout*h*w)
+			Conv3x3BiasReLU(dst, src, ewRand(r, cout*cin*9, 1, false), make([]float32, cout), n, cin, cout, h, w, true,
+				make([]float32, Conv3x3ScratchSize(n, cin, h, w)))
+			for co := 0; co < cout; co++ {
+				for y := 0; y < h; y++ {
+					for x := 0; x < w; x++ {
+						isNaN := dst[(co*h+y)*w+x] != dst[(co*h+y)*w+x]
+						if inWindow := y >= 1 && y <= 3 && x >= 3 && x <= 5; isNaN != inWindow {
+							t.Fatalf("NaN at co=%d y=%d x=%d: %v, want %v", co, y, x, isNaN, inWindow)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func FuzzConv3x3(f *testing.F) {
+	f.Add(uint8(1), uint8(1), uint8(2), uint8(3), uint8(3), uint64(1))
+	f.Add(uint8(2), uint8(3), uint8(5), uint8(7), uint8(4), uint64(2))
+	f.Fuzz(func(t *testing.T, n, cin, cout, h, w uint8, seed uint64) {
+		N, Cin, Cout, H, W := int(n%3)+1, int(cin%4)+1, int(cout%9)+1, int(h%12)+1, int(w%12)+1
+		r := rand.New(rand.NewPCG(seed, 7))
+		src := ewRand(r, Cin*N*H*W, 2, false)
+		weight, bias := ewRand(r, Cout*Cin*9, 1, false), ewRand(r, Cout, 1, false)
+		want := make([]float32, Cout*N*H*W)
+		conv3x3Naive(want, src, weight, bias, N, Cin, Cout, H, W, seed%2 == 0)
+		for _, impl := range Available() {
+			ewWithImpl(t, impl.Name)
+			dst := make([]float32, len(want))
+			Conv3x3BiasReLU(dst, src, weight, bias, N, Cin, Cout, H, W, seed%2 == 0, make([]float32, Conv3x3ScratchSize(N, Cin, H, W)))
+			for i := range want {
+				if math.Abs(float64(dst[i]-want[i])) > 1e-4 {
+					t.Fatal(fmt.Sprintf("%s: dst[%d] = %v, want %v", impl.Name, i, dst[i], want[i]))
+				}
+			}
+		}
+	})
+}
+
+// conv3x3Naive is the direct definition of Conv3x3BiasReLU, the spec its tests check against.
+func conv3x3Naive(dst, src, weight, bias []float32, n, cin, cout, h, w int, relu bool) {
+	for co := 0; co < cout; co++ {
+		for img := 0; img < n; img++ {
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					s := float64(bias[co])
+					for ci := 0; ci < cin; ci++ {
+						for kh := 0; kh < 3; kh++ {
+							for kw := 0; kw < 3; kw++ {
+								sy, sx := y+kh-1, x+kw-1
+								if sy < 0 || sy >= h || sx < 0 || sx >= w {
+									continue
+								}
+								s += float64(weight[((co*cin+ci)*3+kh)*3+kw]) * float64(src[((ci*n+img)*h+sy)*w+sx])
+							}
+						}
+					}
+					v := float32(s)
+					if relu && !(v > 0) && v == v {
+						v = 0
+					}
+					dst[((co*n+img)*h+y)*w+x] = v
+				}
+			}
+		}
+	}
+}
