@@ -3,9 +3,9 @@
 package kernels
 
 func avx512Impl() Impl {
-	return Impl{Name: "avx512", MR: genericMR, NR: genericNR, gemm: gemmGeneric, ew: ewGeneric} // TODO(gemm, ew): AVX-512 kernels
+	return Impl{Name: "avx512", MR: 8, NR: 32, gemm: gemmAVX512, ew: ewAVX512}
 }
 
 func avx2Impl() Impl {
-	return Impl{Name: "avx2", MR: genericMR, NR: genericNR, gemm: gemmGeneric, ew: ewGeneric} // TODO(gemm, ew): AVX2 kernels
+	return Impl{Name: "avx2", MR: 6, NR: 16, gemm: gemmAVX2, ew: ewAVX2}
 }
