@@ -1,0 +1,100 @@
+//go:build !noasm
+
+package kernels
+
+// The amd64 element-wise sets. The generated kernels (elementwise_avx2_amd64.s,
+// elementwise_avx512_amd64.s, from asm/elementwise) handle a multiple of the vector width; these
+// wrappers, the functions in the dispatch table, pass that part and finish the last few elements with
+// the reference. Max-pooling stays in Go for now.
+
+var (
+	ewAVX2 = ewAsmSet{
+		lanes: 8, relu: relu_avx2, reluBack: reluBack_avx2, affine: affine_avx2, affineReLU: affineReLU_avx2,
+		add: add_avx2, sum: sum_avx2, sumSqDev: sumSqDev_avx2, sumDot: sumDot_avx2,
+		bnNorm: bnNorm_avx2, bnBack: bnBack_avx2, adam: adam_avx2,
+	}.kernels()
+	ewAVX512 = ewAsmSet{
+		lanes: 16, relu: relu_avx512, reluBack: reluBack_avx512, affine: affine_avx512, affineReLU: affineReLU_avx512,
+		add: add_avx512, sum: sum_avx512, sumSqDev: sumSqDev_avx512, sumDot: sumDot_avx512,
+		bnNorm: bnNorm_avx512, bnBack: bnBack_avx512, adam: adam_avx512,
+	}.kernels()
+)
+
+// ewAsmSet is one ISA's generated kernels, each valid only for a multiple of lanes elements.
+type ewAsmSet struct {
+	lanes      int
+	relu       func(dst, src []float32)
+	reluBack   func(dx, dy, y []float32)
+	affine     func(dst, src []float32, a, b float32)
+	affineReLU func(dst, src []float32, a, b float32)
+	add        func(dst, src []float32)
+	sum        func(x []float32) float64
+	sumSqDev   func(x []float32, mean float64) float64
+	sumDot     func(dy, xhat []float32) (float64, float64)
+	bnNorm     func(y, xhat, x []float32, mean, invStd, gamma, beta float32)
+	bnBack     func(dx, dy, xhat []float32, k, a, b float32)
+	adam       func(p, g, m, v []float32, b1, c1, b2, c2, stepSize, sqrtBC2, eps float32)
+}
+
+func (s ewAsmSet) kernels() ewKernels {
+	// vec is the length of the part the assembly handles.
+	vec := func(n int) int { return n &^ (s.lanes - 1) }
+	return ewKernels{
+		relu: func(dst, src []float32) {
+			v := vec(len(dst))
+			s.relu(dst[:v], src[:v])
+			reluRef(dst[v:], src[v:])
+		},
+		reluBack: func(dx, dy, y []float32) {
+			v := vec(len(dx))
+			s.reluBack(dx[:v], dy[:v], y[:v])
+			reluBackRef(dx[v:], dy[v:], y[v:])
+		},
+		affine: func(dst, src []float32, a, b float32) {
+			v := vec(len(dst))
+			s.affine(dst[:v], src[:v], a, b)
+			affineRef(dst[v:], src[v:], a, b)
+		},
+		affineReLU: func(dst, src []float32, a, b float32) {
+			v := vec(len(dst))
+			s.affineReLU(dst[:v], src[:v], a, b)
+			affineReLURef(dst[v:], src[v:], a, b)
+		},
+		add: func(dst, src []float32) {
+			v := vec(len(dst))
+			s.add(dst[:v], src[:v])
+			addRef(dst[v:], src[v:])
+		},
+		sum: func(x []float32) float64 {
+			v := vec(len(x))
+			return s.sum(x[:v]) + sumRef(x[v:])
+		},
+		sumSqDev: func(x []float32, mean float64) float64 {
+			v := vec(len(x))
+			return s.sumSqDev(x[:v], mean) + sumSqDevRef(x[v:], mean)
+		},
+		sumDot: func(dy, xhat []float32) (float64, float64) {
+			v := vec(len(dy))
+			a, b := s.sumDot(dy[:v], xhat[:v])
+			c, d := sumDotRef(dy[v:], xhat[v:])
+			return a + c, b + d
+		},
+		bnNorm: func(y, xhat, x []float32, mean, invStd, gamma, beta float32) {
+			v := vec(len(y))
+			s.bnNorm(y[:v], xhat[:v], x[:v], mean, invStd, gamma, beta)
+			bnNormRef(y[v:], xhat[v:], x[v:], mean, invStd, gamma, beta)
+		},
+		bnBack: func(dx, dy, xhat []float32, k, a, b float32) {
+			v := vec(len(dx))
+			s.bnBack(dx[:v], dy[:v], xhat[:v], k, a, b)
+			bnBackRef(dx[v:], dy[v:], xhat[v:], k, a, b)
+		},
+		adam: func(p, g, m, v []float32, b1, b2, stepSize, sqrtBC2, eps float32) {
+			n := vec(len(p))
+			s.adam(p[:n], g[:n], m[:n], v[:n], b1, 1-b1, b2, 1-b2, stepSize, sqrtBC2, eps)
+			adamRef(p[n:], g[n:], m[n:], v[n:], b1, b2, stepSize, sqrtBC2, eps)
+		},
+		maxPool:     maxPool2x2Ref,
+		maxPoolBack: maxPool2x2BackRef,
+	}
+}
