@@ -25,5 +25,5 @@ func Conv3x3BiasReLU(dst, src, weight, bias []float32, n, cin, cout, h, w int, r
 	need("Conv3x3BiasReLU", "scratch", len(scratch), Conv3x3ScratchSize(n, cin, h, w))
 	col := scratch[:cin*9*m]
 	Im2col3x3(col, src, n, cin, h, w)
-	convGemmBiasAct(cout, m, cin*9, weight, col, bias, dst, relu)
+	SgemmBiasReLU(cout, m, cin*9, weight, cin*9, col, m, bias, relu, dst, m)
 }
