@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"github.com/simdnn/simdnn/kernels"
+)
 
 // Adam is PyTorch's Adam (no weight decay, no amsgrad): betas 0.9/0.999, eps 1e-8.
 type Adam struct {
@@ -44,20 +48,11 @@ func (a *Adam) Step() {
 	a.t++
 	bc1 := 1 - math.Pow(a.beta1, float64(a.t))
 	bc2 := 1 - math.Pow(a.beta2, float64(a.t))
-	stepSize := float32(a.lr / bc1)
-	invSqrtBC2 := float32(1 / math.Sqrt(bc2))
-	b1, b2 := float32(a.beta1), float32(a.beta2)
-	eps := float32(a.eps)
+	lr, b1, b2, eps := float32(a.lr), float32(a.beta1), float32(a.beta2), float32(a.eps)
 	for i, p := range a.params {
 		m, v, g, w := a.m[i], a.v[i], p.Grad, p.Value
 		parallelFor(len(w), 8, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				gj := g[j]
-				mj := b1*m[j] + (1-b1)*gj
-				vj := b2*v[j] + (1-b2)*gj*gj
-				m[j], v[j] = mj, vj
-				w[j] -= stepSize * mj / (float32(math.Sqrt(float64(vj)))*invSqrtBC2 + eps)
-			}
+			kernels.Adam(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], lr, b1, b2, eps, float32(bc1), float32(bc2))
 		})
 	}
 }

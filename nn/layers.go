@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/simdnn/simdnn/kernels"
 )
 
 // layer is one step of a network over channel-major activations. forward's input stays referenced
@@ -52,6 +54,7 @@ type linear struct {
 	x       []float32
 	n       int
 	y, dx   []float32
+	db      []float32 // bias-gradient scratch
 }
 
 func newLinear(name string, in, out int, rng *rand.Rand) *linear {
@@ -67,14 +70,8 @@ func newLinear(name string, in, out int, rng *rand.Rand) *linear {
 func (l *linear) forward(x []float32, n int, training bool) []float32 {
 	l.x, l.n = x, n
 	l.y = grow(l.y, l.out*n)
-	for o := 0; o < l.out; o++ {
-		row := l.y[o*n : (o+1)*n]
-		bv := l.b.Value[o]
-		for j := range row {
-			row[j] = bv
-		}
-	}
-	sgemm(blas.NoTrans, blas.NoTrans, l.out, n, l.in, 1, l.w.Value, l.in, x, n, 1, l.y, n)
+	sgemm(blas.NoTrans, blas.NoTrans, l.out, n, l.in, 1, l.w.Value, l.in, x, n, 0, l.y, n)
+	addBiasRows(l.y, l.b.Value, l.out, n)
 	l.tap.out = l.y
 	return l.y
 }
@@ -83,7 +80,8 @@ func (l *linear) backward(dy []float32) []float32 {
 	l.tap.dout = dy
 	n := l.n
 	sgemm(blas.NoTrans, blas.Trans, l.out, l.in, n, 1, dy, n, l.x, n, 1, l.w.Grad, l.in)
-	addRowSums(l.b.Grad, dy, l.out, n)
+	l.db = grow(l.db, l.out)
+	addRowSums(l.b.Grad, l.db, dy, l.out, n)
 	if !l.needDX {
 		return nil
 	}
@@ -92,16 +90,21 @@ func (l *linear) backward(dy []float32) []float32 {
 	return l.dx
 }
 
-// addRowSums adds the row sums of the rows×cols matrix m to dst (a bias gradient).
-func addRowSums(dst, m []float32, rows, cols int) {
+// addRowSums adds the row sums of the rows×cols matrix m to dst (a bias gradient); tmp holds rows
+// values of scratch, since the kernel overwrites while gradients accumulate.
+func addRowSums(dst, tmp, m []float32, rows, cols int) {
 	parallelFor(rows, cols, func(lo, hi int) {
+		kernels.BiasGradRows(tmp[lo:hi], m[lo*cols:hi*cols], hi-lo, cols)
 		for r := lo; r < hi; r++ {
-			var s float32
-			for _, v := range m[r*cols : (r+1)*cols] {
-				s += v
-			}
-			dst[r] += s
+			dst[r] += tmp[r]
 		}
+	})
+}
+
+// addBiasRows adds bias[r] to row r of the rows×cols matrix x.
+func addBiasRows(x, bias []float32, rows, cols int) {
+	parallelFor(rows, cols, func(lo, hi int) {
+		kernels.AddBiasRows(x[lo*cols:hi*cols], bias[lo:hi], hi-lo, cols)
 	})
 }
 
@@ -117,6 +120,7 @@ type conv3x3 struct {
 	n               int
 	col, y          []float32
 	dcol, dx        []float32
+	db              []float32 // bias-gradient scratch
 }
 
 func newConv3x3(name string, cin, cout, h, w int, rng *rand.Rand) *conv3x3 {
@@ -136,14 +140,8 @@ func (c *conv3x3) forward(x []float32, n int, training bool) []float32 {
 	c.col = grow(c.col, k*m)
 	im2col3x3(c.col, x, c.cin, n, c.h, c.w)
 	c.y = grow(c.y, c.cout*m)
-	for o := 0; o < c.cout; o++ {
-		row := c.y[o*m : (o+1)*m]
-		bv := c.b.Value[o]
-		for j := range row {
-			row[j] = bv
-		}
-	}
-	sgemm(blas.NoTrans, blas.NoTrans, c.cout, m, k, 1, c.wt.Value, k, c.col, m, 1, c.y, m)
+	sgemm(blas.NoTrans, blas.NoTrans, c.cout, m, k, 1, c.wt.Value, k, c.col, m, 0, c.y, m)
+	addBiasRows(c.y, c.b.Value, c.cout, m)
 	c.tap.out = c.y
 	return c.y
 }
@@ -153,7 +151,8 @@ func (c *conv3x3) backward(dy []float32) []float32 {
 	m := c.n * c.h * c.w
 	k := c.cin * 9
 	sgemm(blas.NoTrans, blas.Trans, c.cout, k, m, 1, dy, m, c.col, m, 1, c.wt.Grad, k)
-	addRowSums(c.b.Grad, dy, c.cout, m)
+	c.db = grow(c.db, c.cout)
+	addRowSums(c.b.Grad, c.db, dy, c.cout, m)
 	if !c.needDX {
 		return nil
 	}
@@ -164,82 +163,21 @@ func (c *conv3x3) backward(dy []float32) []float32 {
 	return c.dx
 }
 
-// im2col3x3 writes col[ci·9+kh·3+kw][(img·h+i)·w+j] = src[ci][img][i+kh−1][j+kw−1], zero outside.
+// im2col3x3 writes col[ci·9+kh·3+kw][(img·h+i)·w+j] = src[ci][img][i+kh−1][j+kw−1], zero outside,
+// split over input channels (each channel's 9 rows are independent).
 func im2col3x3(col, src []float32, cin, n, h, w int) {
 	m := n * h * w
-	parallelFor(cin*9, m, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			ci, kk := r/9, r%9
-			dh, dw := kk/3-1, kk%3-1
-			dst := col[r*m : (r+1)*m]
-			plane := src[ci*m : (ci+1)*m]
-			for img := 0; img < n; img++ {
-				sp := plane[img*h*w : (img+1)*h*w]
-				dp := dst[img*h*w : (img+1)*h*w]
-				for i := 0; i < h; i++ {
-					si := i + dh
-					drow := dp[i*w : (i+1)*w]
-					if si < 0 || si >= h {
-						clear(drow)
-						continue
-					}
-					srow := sp[si*w : (si+1)*w]
-					switch dw {
-					case -1:
-						drow[0] = 0
-						copy(drow[1:], srow[:w-1])
-					case 0:
-						copy(drow, srow)
-					case 1:
-						copy(drow[:w-1], srow[1:])
-						drow[w-1] = 0
-					}
-				}
-			}
-		}
+	parallelFor(cin, 9*m, func(lo, hi int) {
+		kernels.Im2col3x3(col[lo*9*m:hi*9*m], src[lo*m:hi*m], n, hi-lo, h, w)
 	})
 }
 
-// col2im3x3 is the adjoint of im2col3x3: dst[ci] = Σ over the 9 rows of ci of their shifted copies.
-// It overwrites dst.
+// col2im3x3 is the adjoint of im2col3x3 (the convolution's input gradient). It overwrites dst.
 func col2im3x3(dst, col []float32, cin, n, h, w int) {
 	m := n * h * w
 	parallelFor(cin, 9*m, func(lo, hi int) {
-		for ci := lo; ci < hi; ci++ {
-			plane := dst[ci*m : (ci+1)*m]
-			clear(plane)
-			for kk := 0; kk < 9; kk++ {
-				dh, dw := kk/3-1, kk%3-1
-				src := col[(ci*9+kk)*m : (ci*9+kk+1)*m]
-				for img := 0; img < n; img++ {
-					sp := src[img*h*w : (img+1)*h*w]
-					dp := plane[img*h*w : (img+1)*h*w]
-					for i := 0; i < h; i++ {
-						di := i + dh
-						if di < 0 || di >= h {
-							continue
-						}
-						srow := sp[i*w : (i+1)*w]
-						drow := dp[di*w : (di+1)*w]
-						// col row i, column j came from input (i+dh, j+dw).
-						switch dw {
-						case -1:
-							for j := 1; j < w; j++ {
-								drow[j-1] += srow[j]
-							}
-						case 0:
-							for j := 0; j < w; j++ {
-								drow[j] += srow[j]
-							}
-						case 1:
-							for j := 0; j < w-1; j++ {
-								drow[j+1] += srow[j]
-							}
-						}
-					}
-				}
-			}
-		}
+		clear(dst[lo*m : hi*m])
+		kernels.Col2im3x3(dst[lo*m:hi*m], col[lo*9*m:hi*9*m], n, hi-lo, h, w)
 	})
 }
 
@@ -262,7 +200,9 @@ type batchNorm struct {
 	m               int
 	training        bool
 	xhat, y, dx     []float32
-	invStd          []float32
+	mean, variance  []float32 // the statistics the last forward normalized with
+	dg, db, scale   []float32 // per-channel scratch for backward
+	zero            []float32
 }
 
 func newBatchNorm(name string, c, hw int) *batchNorm {
@@ -271,7 +211,8 @@ func newBatchNorm(name string, c, hw int) *batchNorm {
 		beta:    newParam(name+".bias", []int{c}, true),
 		runMean: newParam(name+".running_mean", []int{c}, false),
 		runVar:  newParam(name+".running_var", []int{c}, false),
-		invStd:  make([]float32, c)}
+		mean:    make([]float32, c), variance: make([]float32, c),
+		dg: make([]float32, c), db: make([]float32, c), scale: make([]float32, c), zero: make([]float32, c)}
 	for i := 0; i < c; i++ {
 		b.gamma.Value[i] = 1
 		b.runVar.Value[i] = 1
@@ -285,43 +226,23 @@ func (b *batchNorm) forward(x []float32, n int, training bool) []float32 {
 	b.xhat = grow(b.xhat, b.c*m)
 	b.y = grow(b.y, b.c*m)
 	parallelFor(b.c, 3*m, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row := x[r*m : (r+1)*m]
-			var mean, invStd float64
-			if training {
-				var s float64
-				for _, v := range row {
-					s += float64(v)
-				}
-				mean = s / float64(m)
-				var ss float64
-				for _, v := range row {
-					d := float64(v) - mean
-					ss += d * d
-				}
-				variance := ss / float64(m)
-				invStd = 1 / math.Sqrt(variance+batchNormEps)
-				unbiased := variance
-				if m > 1 {
-					unbiased = ss / float64(m-1)
-				}
-				b.runMean.Value[r] = float32((1-bnMomentum)*float64(b.runMean.Value[r]) + bnMomentum*mean)
-				b.runVar.Value[r] = float32((1-bnMomentum)*float64(b.runVar.Value[r]) + bnMomentum*unbiased)
-			} else {
-				mean = float64(b.runMean.Value[r])
-				invStd = 1 / math.Sqrt(float64(b.runVar.Value[r])+batchNormEps)
+		mean, variance := b.mean[lo:hi], b.variance[lo:hi]
+		if training {
+			kernels.BatchNormStats(mean, variance, x[lo*m:hi*m], hi-lo, m)
+			unbias := 1.0
+			if m > 1 {
+				unbias = float64(m) / float64(m-1)
 			}
-			b.invStd[r] = float32(invStd)
-			mu, is := float32(mean), float32(invStd)
-			g, bt := b.gamma.Value[r], b.beta.Value[r]
-			xh := b.xhat[r*m : (r+1)*m]
-			y := b.y[r*m : (r+1)*m]
-			for j, v := range row {
-				h := (v - mu) * is
-				xh[j] = h
-				y[j] = g*h + bt
+			for r := lo; r < hi; r++ {
+				b.runMean.Value[r] = float32((1-bnMomentum)*float64(b.runMean.Value[r]) + bnMomentum*float64(b.mean[r]))
+				b.runVar.Value[r] = float32((1-bnMomentum)*float64(b.runVar.Value[r]) + bnMomentum*float64(b.variance[r])*unbias)
 			}
+		} else {
+			copy(mean, b.runMean.Value[lo:hi])
+			copy(variance, b.runVar.Value[lo:hi])
 		}
+		kernels.BatchNormForward(b.y[lo*m:hi*m], b.xhat[lo*m:hi*m], x[lo*m:hi*m], mean, variance,
+			b.gamma.Value[lo:hi], b.beta.Value[lo:hi], hi-lo, m, batchNormEps)
 	})
 	b.tap.out = b.y
 	return b.y
@@ -332,31 +253,27 @@ func (b *batchNorm) backward(dy []float32) []float32 {
 	m := b.m
 	b.dx = grow(b.dx, b.c*m)
 	parallelFor(b.c, 3*m, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			d := dy[r*m : (r+1)*m]
-			xh := b.xhat[r*m : (r+1)*m]
-			var sdy, sdyx float64
-			for j, v := range d {
-				sdy += float64(v)
-				sdyx += float64(v) * float64(xh[j])
-			}
-			b.beta.Grad[r] += float32(sdy)
-			b.gamma.Grad[r] += float32(sdyx)
-			g := b.gamma.Value[r]
-			dx := b.dx[r*m : (r+1)*m]
-			if !b.training {
-				k := g * b.invStd[r]
-				for j, v := range d {
-					dx[j] = k * v
+		rows := hi - lo
+		dx, d, xh := b.dx[lo*m:hi*m], dy[lo*m:hi*m], b.xhat[lo*m:hi*m]
+		if b.training {
+			kernels.BatchNormBackward(dx, b.dg[lo:hi], b.db[lo:hi], d, xh, b.variance[lo:hi], b.gamma.Value[lo:hi], rows, m, batchNormEps)
+		} else {
+			// With running statistics the normalization is a fixed per-channel affine map.
+			kernels.BiasGradRows(b.db[lo:hi], d, rows, m)
+			for r := lo; r < hi; r++ {
+				var s float64
+				xr := b.xhat[r*m : (r+1)*m]
+				for j, v := range dy[r*m : (r+1)*m] {
+					s += float64(v) * float64(xr[j])
 				}
-				continue
+				b.dg[r] = float32(s)
+				b.scale[r] = b.gamma.Value[r] / float32(math.Sqrt(float64(b.variance[r])+batchNormEps))
 			}
-			// dx = γ·σ⁻¹/M · (M·dy − Σdy − x̂·Σdy·x̂)
-			k := g * b.invStd[r] / float32(m)
-			fm, a, c := float32(m), float32(sdy), float32(sdyx)
-			for j, v := range d {
-				dx[j] = k * (fm*v - a - xh[j]*c)
-			}
+			kernels.ScaleShiftRows(dx, d, b.scale[lo:hi], b.zero[lo:hi], rows, m, false)
+		}
+		for r := lo; r < hi; r++ {
+			b.gamma.Grad[r] += b.dg[r]
+			b.beta.Grad[r] += b.db[r]
 		}
 	})
 	return b.dx
@@ -371,12 +288,7 @@ type relu struct {
 
 func (l *relu) forward(x []float32, n int, training bool) []float32 {
 	l.y = grow(l.y, len(x))
-	parallelFor(len(x), 1, func(lo, hi int) {
-		y := l.y[lo:hi]
-		for i, v := range x[lo:hi] {
-			y[i] = max(v, 0)
-		}
-	})
+	parallelFor(len(x), 1, func(lo, hi int) { kernels.ReLU(l.y[lo:hi], x[lo:hi]) })
 	l.tap.out = l.y
 	return l.y
 }
@@ -384,16 +296,7 @@ func (l *relu) forward(x []float32, n int, training bool) []float32 {
 func (l *relu) backward(dy []float32) []float32 {
 	l.tap.dout = dy
 	l.dx = grow(l.dx, len(dy))
-	parallelFor(len(dy), 1, func(lo, hi int) {
-		y, dx := l.y[lo:hi], l.dx[lo:hi]
-		for i, v := range dy[lo:hi] {
-			if y[i] > 0 {
-				dx[i] = v
-			} else {
-				dx[i] = 0
-			}
-		}
-	})
+	parallelFor(len(dy), 1, func(lo, hi int) { kernels.ReLUBackward(l.dx[lo:hi], dy[lo:hi], l.y[lo:hi]) })
 	return l.dx
 }
 
@@ -406,38 +309,19 @@ type maxPool2 struct {
 	c, h, w int
 	planes  int
 	y, dx   []float32
-	arg     []int32 // per output: offset of the max inside its input plane
+	arg     []uint8 // per output: where in its 2×2 window the max was
 }
 
 func (p *maxPool2) forward(x []float32, n int, training bool) []float32 {
-	ho, wo := p.h/2, p.w/2
+	in, out := p.h*p.w, (p.h/2)*(p.w/2)
 	p.planes = p.c * n
-	p.y = grow(p.y, p.planes*ho*wo)
-	p.arg = growInt32(p.arg, p.planes*ho*wo)
-	parallelFor(p.planes, p.h*p.w, func(lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			src := x[pl*p.h*p.w : (pl+1)*p.h*p.w]
-			y := p.y[pl*ho*wo : (pl+1)*ho*wo]
-			arg := p.arg[pl*ho*wo : (pl+1)*ho*wo]
-			for i := 0; i < ho; i++ {
-				for j := 0; j < wo; j++ {
-					o := 2*i*p.w + 2*j
-					best, bi := src[o], o
-					// PyTorch keeps the first maximum in row-major window order.
-					if v := src[o+1]; v > best {
-						best, bi = v, o+1
-					}
-					if v := src[o+p.w]; v > best {
-						best, bi = v, o+p.w
-					}
-					if v := src[o+p.w+1]; v > best {
-						best, bi = v, o+p.w+1
-					}
-					y[i*wo+j] = best
-					arg[i*wo+j] = int32(bi)
-				}
-			}
-		}
+	p.y = grow(p.y, p.planes*out)
+	if cap(p.arg) < p.planes*out {
+		p.arg = make([]uint8, p.planes*out)
+	}
+	p.arg = p.arg[:p.planes*out]
+	parallelFor(p.planes, in, func(lo, hi int) {
+		kernels.MaxPool2x2(p.y[lo*out:hi*out], p.arg[lo*out:hi*out], x[lo*in:hi*in], hi-lo, p.h, p.w)
 	})
 	p.tap.out = p.y
 	return p.y
@@ -445,18 +329,10 @@ func (p *maxPool2) forward(x []float32, n int, training bool) []float32 {
 
 func (p *maxPool2) backward(dy []float32) []float32 {
 	p.tap.dout = dy
-	ho, wo := p.h/2, p.w/2
-	p.dx = grow(p.dx, p.planes*p.h*p.w)
-	parallelFor(p.planes, p.h*p.w, func(lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			dx := p.dx[pl*p.h*p.w : (pl+1)*p.h*p.w]
-			clear(dx)
-			d := dy[pl*ho*wo : (pl+1)*ho*wo]
-			arg := p.arg[pl*ho*wo : (pl+1)*ho*wo]
-			for k, v := range d {
-				dx[arg[k]] += v
-			}
-		}
+	in, out := p.h*p.w, (p.h/2)*(p.w/2)
+	p.dx = grow(p.dx, p.planes*in)
+	parallelFor(p.planes, in, func(lo, hi int) {
+		kernels.MaxPool2x2Backward(p.dx[lo*in:hi*in], dy[lo*out:hi*out], p.arg[lo*out:hi*out], hi-lo, p.h, p.w)
 	})
 	return p.dx
 }

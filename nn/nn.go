@@ -92,10 +92,3 @@ func grow(buf []float32, n int) []float32 {
 	}
 	return buf[:n]
 }
-
-func growInt32(buf []int32, n int) []int32 {
-	if cap(buf) < n {
-		return make([]int32, n)
-	}
-	return buf[:n]
-}
