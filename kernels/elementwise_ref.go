@@ -10,22 +10,19 @@ import "math"
 func reluRef(dst, src []float32) {
 	src = src[:len(dst)]
 	for i, x := range src {
-		if !(x <= 0) { // keeps NaN, like PyTorch
-			dst[i] = x
-		} else {
-			dst[i] = 0
-		}
+		dst[i] = max(x, 0) // NaN stays NaN (Go's max, like PyTorch), and branch-free
 	}
 }
 
 func reluBackRef(dx, dy, y []float32) {
 	dy, y = dy[:len(dx)], y[:len(dx)]
 	for i := range dx {
+		// dx[i] = y[i] > 0 ? dy[i] : 0, as a bit mask so the compiler emits no data-dependent branch.
+		var keep uint32
 		if y[i] > 0 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = 0
+			keep = ^uint32(0)
 		}
+		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & keep)
 	}
 }
 
@@ -39,11 +36,7 @@ func affineRef(dst, src []float32, a, b float32) {
 func affineReLURef(dst, src []float32, a, b float32) {
 	src = src[:len(dst)]
 	for i, x := range src {
-		y := a*x + b
-		if y <= 0 {
-			y = 0
-		}
-		dst[i] = y
+		dst[i] = max(a*x+b, 0)
 	}
 }
 

@@ -1,0 +1,215 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// The element-wise kernels are memory-bound, so they report GB/s (bytes read plus written); the
+// convolution reports GFLOP/s (2·cout·cin·9·n·h·w per call). Sizes are the CNN's at batch 128:
+// conv1's activations are 32 × 128·28·28 floats, conv2's 64 × 128·14·14, conv3's 128 × 128·7·7.
+
+// ewBenchImpls runs f as sub-benchmark impl=<name> for every kernel set, with that set in force.
+func ewBenchImpls(b *testing.B, f func(b *testing.B)) {
+	for _, impl := range Available() {
+		b.Run("impl="+impl.Name, func(b *testing.B) {
+			prev := Current().Name
+			if err := Use(impl.Name); err != nil {
+				b.Fatal(err)
+			}
+			defer Use(prev)
+			f(b)
+		})
+	}
+}
+
+func reportGBs(b *testing.B, bytesPerOp int) {
+	b.ReportMetric(float64(bytesPerOp)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+}
+
+var ewBenchShapes = []struct {
+	name       string
+	rows, cols int
+}{
+	{"conv1", 32, 128 * 28 * 28},
+	{"conv2", 64, 128 * 14 * 14},
+	{"conv3", 128, 128 * 7 * 7},
+	{"fc1", 256, 128},
+}
+
+func BenchmarkReLU(b *testing.B) {
+	ewBenchImpls(b, func(b *testing.B) {
+		for _, n := range []int{4096, 1 << 16, 32 * 128 * 28 * 28} {
+			r := rand.New(rand.NewPCG(1, 1))
+			x, y := ewRand(r, n, 1, false), make([]float32, n)
+			b.Run(fmt.Sprintf("op=forward/n=%d", n), func(b *testing.B) {
+				for b.Loop() {
+					ReLU(y, x)
+				}
+				reportGBs(b, 8*n)
+			})
+			dx := make([]float32, n)
+			b.Run(fmt.Sprintf("op=backward/n=%d", n), func(b *testing.B) {
+				for b.Loop() {
+					ReLUBackward(dx, x, y)
+				}
+				reportGBs(b, 12*n)
+			})
+		}
+	})
+}
+
+func BenchmarkBiasRows(b *testing.B) {
+	ewBenchImpls(b, func(b *testing.B) {
+		for _, s := range ewBenchShapes {
+			r := rand.New(rand.NewPCG(1, 2))
+			x, bias := ewRand(r, s.rows*s.cols, 1, false), ewRand(r, s.rows, 1, false)
+			b.Run("op=add/shape="+s.name, func(b *testing.B) {
+				for b.Loop() {
+					AddBiasRows(x, bias, s.rows, s.cols)
+				}
+				reportGBs(b, 8*s.rows*s.cols)
+			})
+			b.Run("op=grad/shape="+s.name, func(b *testing.B) {
+				for b.Loop() {
+					BiasGradRows(bias, x, s.rows, s.cols)
+				}
+				reportGBs(b, 4*s.rows*s.cols)
+			})
+		}
+	})
+}
+
+func BenchmarkBatchNorm(b *testing.B) {
+	ewBenchImpls(b, func(b *testing.B) {
+		for _, s := range ewBenchShapes {
+			n := s.rows * s.cols
+			r := rand.New(rand.NewPCG(1, 3))
+			x, dy := ewRand(r, n, 1, false), ewRand(r, n, 1, false)
+			y, xhat, dx := make([]float32, n), make([]float32, n), make([]float32, n)
+			mean, variance := make([]float32, s.rows), make([]float32, s.rows)
+			gamma, beta := ewRand(r, s.rows, 1, false), ewRand(r, s.rows, 1, false)
+			dg, db := make([]float32, s.rows), make([]float32, s.rows)
+			b.Run("op=stats/shape="+s.name, func(b *testing.B) {
+				for b.Loop() {
+					BatchNormStats(mean, variance, x, s.rows, s.cols)
+				}
+				reportGBs(b, 8*n)
+			})
+			b.Run("op=forward/shape="+s.name, func(b *testing.B) {
+				for b.Loop() {
+					BatchNormForward(y, xhat, x, mean, variance, gamma, beta, s.rows, s.cols, 1e-5)
+				}
+				reportGBs(b, 12*n)
+			})
+			b.Run("op=backward/shape="+s.name, func(b *testing.B) {
+				for b.Loop() {
+					BatchNormBackward(dx, dg, db, dy, xhat, variance, gamma, s.rows, s.cols, 1e-5)
+				}
+				reportGBs(b, 20*n) // dy and xhat read twice, dx written
+			})
+			b.Run("op=inference-relu/shape="+s.name, func(b *testing.B) {
+				for b.Loop() {
+					ScaleShiftRows(y, x, gamma, beta, s.rows, s.cols, true)
+				}
+				reportGBs(b, 8*n)
+			})
+		}
+	})
+}
+
+func BenchmarkMaxPool(b *testing.B) {
+	ewBenchImpls(b, func(b *testing.B) {
+		for _, s := range []struct {
+			name          string
+			planes, h, w int
+		}{{"conv1", 32 * 128, 28, 28}, {"conv2", 64 * 128, 14, 14}, {"conv3", 128 * 128, 7, 7}} {
+			r := rand.New(rand.NewPCG(1, 4))
+			in := s.planes * s.h * s.w
+			out := s.planes * (s.h / 2) * (s.w / 2)
+			x, y, idx := ewRand(r, in, 1, false), make([]float32, out), make([]uint8, out)
+			dx := make([]float32, in)
+			b.Run("op=forward/shape="+s.name, func(b *testing.B) {
+				for b.Loop() {
+					MaxPool2x2(y, idx, x, s.planes, s.h, s.w)
+				}
+				reportGBs(b, 4*in+5*out)
+			})
+			b.Run("op=backward/shape="+s.name, func(b *testing.B) {
+				for b.Loop() {
+					MaxPool2x2Backward(dx, y, idx, s.planes, s.h, s.w)
+				}
+				reportGBs(b, 4*in+5*out)
+			})
+		}
+	})
+}
+
+func BenchmarkAdam(b *testing.B) {
+	ewBenchImpls(b, func(b *testing.B) {
+		for _, s := range []struct {
+			name string
+			n    int
+		}{{"cnn", 390858}, {"ann", 569226}} {
+			r := rand.New(rand.NewPCG(1, 5))
+			p, g := ewRand(r, s.n, 1, false), ewRand(r, s.n, 1, false)
+			m, v := make([]float32, s.n), make([]float32, s.n)
+			b.Run("params="+s.name, func(b *testing.B) {
+				for b.Loop() {
+					Adam(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001)
+				}
+				reportGBs(b, 28*s.n) // p, g, m, v read; p, m, v written
+			})
+		}
+	})
+}
+
+var convBenchLayers = []struct {
+	name            string
+	cin, cout, h, w int
+}{{"conv1", 1, 32, 28, 28}, {"conv2", 32, 64, 14, 14}, {"conv3", 64, 128, 7, 7}}
+
+func BenchmarkConv3x3(b *testing.B) {
+	ewBenchImpls(b, func(b *testing.B) {
+		for _, l := range convBenchLayers {
+			for _, batch := range []int{1, 128} {
+				r := rand.New(rand.NewPCG(1, 6))
+				src := ewRand(r, l.cin*batch*l.h*l.w, 1, false)
+				weight, bias := ewRand(r, l.cout*l.cin*9, 1, false), ewRand(r, l.cout, 1, false)
+				dst := make([]float32, l.cout*batch*l.h*l.w)
+				scratch := make([]float32, Conv3x3ScratchSize(batch, l.cin, l.h, l.w))
+				b.Run(fmt.Sprintf("layer=%s/batch=%d", l.name, batch), func(b *testing.B) {
+					for b.Loop() {
+						Conv3x3BiasReLU(dst, src, weight, bias, batch, l.cin, l.cout, l.h, l.w, true, scratch)
+					}
+					flops := 2 * l.cout * l.cin * 9 * batch * l.h * l.w
+					b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	})
+}
+
+func BenchmarkIm2col(b *testing.B) {
+	ewBenchImpls(b, func(b *testing.B) {
+		for _, l := range convBenchLayers {
+			const batch = 128
+			m := batch * l.h * l.w
+			r := rand.New(rand.NewPCG(1, 7))
+			src, col := ewRand(r, l.cin*m, 1, false), make([]float32, l.cin*9*m)
+			b.Run("op=im2col/layer="+l.name, func(b *testing.B) {
+				for b.Loop() {
+					Im2col3x3(col, src, batch, l.cin, l.h, l.w)
+				}
+				reportGBs(b, 4*l.cin*m+36*l.cin*m)
+			})
+			b.Run("op=col2im/layer="+l.name, func(b *testing.B) {
+				for b.Loop() {
+					Col2im3x3(src, col, batch, l.cin, l.h, l.w)
+				}
+				reportGBs(b, 8*l.cin*m+36*l.cin*m)
+			})
+		}
+	})
+}
