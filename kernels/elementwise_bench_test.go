@@ -122,7 +122,7 @@ func BenchmarkBatchNorm(b *testing.B) {
 func BenchmarkMaxPool(b *testing.B) {
 	ewBenchImpls(b, func(b *testing.B) {
 		for _, s := range []struct {
-			name          string
+			name         string
 			planes, h, w int
 		}{{"conv1", 32 * 128, 28, 28}, {"conv2", 64 * 128, 14, 14}, {"conv3", 128 * 128, 7, 7}} {
 			r := rand.New(rand.NewPCG(1, 4))
