@@ -35,6 +35,9 @@ func (s *seqNet) Forward(x []float32, n int, training bool) []float32 {
 		panic("nn: Forward input shorter than n images")
 	}
 	s.n = n
+	if n == 0 {
+		return s.logits[:0]
+	}
 	x = x[:n*s.inSize]
 	if s.flatInput {
 		s.xT = grow(s.xT, n*s.inSize)
@@ -51,6 +54,9 @@ func (s *seqNet) Forward(x []float32, n int, training bool) []float32 {
 
 func (s *seqNet) Backward(dlogits []float32) {
 	n := s.n
+	if n == 0 {
+		return
+	}
 	s.dlogitsT = grow(s.dlogitsT, n*s.outSize)
 	transpose(s.dlogitsT, dlogits[:n*s.outSize], n, s.outSize)
 	d := s.dlogitsT

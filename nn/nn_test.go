@@ -129,3 +129,46 @@ func TestSeedReproducesTraining(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyBatch(t *testing.T) {
+	for _, arch := range Archs {
+		net, _ := New(arch, 1)
+		if out := net.Forward(nil, 0, true); len(out) != 0 {
+			t.Errorf("%s: %d logits for no images", arch, len(out))
+		}
+		net.Backward(nil)
+	}
+}
+
+// TestOverfitsSmallBatch: the whole training loop (forward, loss, backward, Adam) drives the loss of
+// a small fixed batch with arbitrary labels towards zero, as any correct implementation must.
+func TestOverfitsSmallBatch(t *testing.T) {
+	for _, tc := range []struct {
+		arch  string
+		n     int
+		steps int
+	}{{"ann", 32, 60}, {"cnn", 8, 30}} {
+		net, _ := New(tc.arch, 4)
+		x := randImages(tc.n, 9)
+		labels := make([]uint8, tc.n)
+		for i := range labels {
+			labels[i] = uint8((i * 7) % NumClasses)
+		}
+		opt := NewAdam(net.Params(), 1e-3)
+		d := make([]float32, tc.n*NumClasses)
+		first := 0.0
+		for s := 0; s < tc.steps; s++ {
+			opt.ZeroGrad()
+			loss, _ := SoftmaxCrossEntropy(net.Forward(x, tc.n, true), labels, tc.n, d)
+			if s == 0 {
+				first = loss
+			}
+			net.Backward(d)
+			opt.Step()
+		}
+		loss, correct := SoftmaxCrossEntropy(net.Forward(x, tc.n, false), labels, tc.n, nil)
+		if correct != tc.n || loss > first/4 {
+			t.Errorf("%s: after %d steps loss %.3f (from %.3f), %d/%d right", tc.arch, tc.steps, loss, first, correct, tc.n)
+		}
+	}
+}
