@@ -8,7 +8,7 @@ APT      = DEBIAN_FRONTEND=noninteractive apt-get
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATASET := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: setup run train bench benchstat test test-go test-noasm test-arm64 vet asm asm-check fuzz clean
+.PHONY: setup run train bench bench-openblas benchstat test test-go test-noasm test-arm64 vet asm asm-check fuzz clean
 
 # setup installs what the kit needs from Debian: the dataset, qemu for the arm64 tests.
 setup:
@@ -31,6 +31,16 @@ benchstat:
 	$(GO) test -run '^$$' -bench . -count 6 -benchtime 20x . > $(OUT)/bench-best.txt
 	KERNELS_ISA=generic $(GO) test -run '^$$' -bench . -count 6 -benchtime 20x . > $(OUT)/bench-generic.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat $(OUT)/bench-generic.txt $(OUT)/bench-best.txt
+
+# bench-openblas puts Debian's OpenBLAS (cgo, test-only build tag) beside our SGEMM in one benchstat
+# table, threads=1 and 2. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset so OpenBLAS picks its own
+# best kernels for this CPU (this environment forces its Haswell ones).
+BENCH_SGEMM ?= Sgemm/impl=(avx512|openblas)/
+bench-openblas:
+	@mkdir -p $(OUT)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 \
+	  $(GO) test -tags openblas -run '^$$' -bench '$(BENCH_SGEMM)' -count 6 -benchtime 1s ./kernels > $(OUT)/bench-openblas.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat -col /impl -filter '.unit:GFLOP/s' $(OUT)/bench-openblas.txt
 
 vet:
 	$(GO) vet ./...
