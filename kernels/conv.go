@@ -1,8 +1,24 @@
 package kernels
 
+// convChunkBytes bounds the im2col buffer of one chunk of images: small enough that the GEMM reads
+// it back from L2 (1 MiB per core here) instead of memory, large enough that each GEMM call has
+// work for both cores.
+var convChunkBytes = 768 << 10
+
+// convChunk is the number of images Conv3x3BiasReLU unfolds and multiplies at a time.
+func convChunk(n, cin, h, w int) int {
+	per := cin * 9 * h * w * 4
+	return max(1, min(n, convChunkBytes/max(per, 1)))
+}
+
 // Conv3x3ScratchSize is the length of the scratch slice Conv3x3BiasReLU needs for n images of
 // cin×h×w; allocate it once and reuse it across calls.
-func Conv3x3ScratchSize(n, cin, h, w int) int { return cin * 9 * n * h * w }
+func Conv3x3ScratchSize(n, cin, h, w int) int {
+	if n <= 0 || cin <= 0 || h <= 0 || w <= 0 {
+		return 0
+	}
+	return cin * 9 * convChunk(n, cin, h, w) * h * w
+}
 
 // Conv3x3BiasReLU is an inference 3×3 convolution, stride 1, padding 1, with a fused epilogue:
 //
@@ -11,19 +27,43 @@ func Conv3x3ScratchSize(n, cin, h, w int) int { return cin * 9 * n * h * w }
 // with act = max(·, 0) when relu is set, identity otherwise, and src read as 0 outside the image. src
 // is [cin][n][h][w] and dst [cout][n][h][w] (channel-major CNHW), weight is PyTorch's [cout][cin][3][3]
 // (fold batchnorm into weight and bias first). scratch holds at least Conv3x3ScratchSize(n, cin, h, w)
-// floats. It computes im2col + one GEMM with a bias/ReLU epilogue.
+// floats.
+//
+// It runs im2col + SgemmBiasReLU on chunks of images whose unfolded columns stay in L2, each chunk's
+// GEMM writing its column block of dst directly.
 func Conv3x3BiasReLU(dst, src, weight, bias []float32, n, cin, cout, h, w int, relu bool, scratch []float32) {
 	checkConvShape("Conv3x3BiasReLU", n, cin, h, w)
 	if cout < 0 {
 		panic("kernels: Conv3x3BiasReLU: negative cout")
 	}
-	m := n * h * w
+	hw := h * w
+	m := n * hw
 	need("Conv3x3BiasReLU", "src", len(src), cin*m)
 	need("Conv3x3BiasReLU", "dst", len(dst), cout*m)
 	need("Conv3x3BiasReLU", "weight", len(weight), cout*cin*9)
 	need("Conv3x3BiasReLU", "bias", len(bias), cout)
 	need("Conv3x3BiasReLU", "scratch", len(scratch), Conv3x3ScratchSize(n, cin, h, w))
-	col := scratch[:cin*9*m]
-	Im2col3x3(col, src, n, cin, h, w)
-	SgemmBiasReLU(cout, m, cin*9, weight, cin*9, col, m, bias, relu, dst, m)
+	if n == 0 || cin == 0 || cout == 0 {
+		if cin == 0 { // an empty sum: the epilogue of the bias alone
+			for co := 0; co < cout; co++ {
+				v := bias[co]
+				if relu {
+					v = max(v, 0)
+				}
+				row := dst[co*m : (co+1)*m]
+				for j := range row {
+					row[j] = v
+				}
+			}
+		}
+		return
+	}
+	chunk := convChunk(n, cin, h, w)
+	for i0 := 0; i0 < n; i0 += chunk {
+		i1 := min(n, i0+chunk)
+		cols := (i1 - i0) * hw
+		col := scratch[:cin*9*cols]
+		im2col3x3(col, src, n, cin, h, w, i0, i1)
+		SgemmBiasReLU(cout, cols, cin*9, weight, cin*9, col, cols, bias, relu, dst[i0*hw:], m)
+	}
 }

@@ -9,7 +9,7 @@ import (
 
 var convShapes = [][5]int{ // n, cin, cout, h, w
 	{1, 1, 1, 1, 1}, {1, 1, 2, 2, 2}, {2, 1, 3, 3, 5}, {1, 2, 4, 4, 4}, {3, 3, 5, 7, 7},
-	{2, 4, 17, 6, 9}, {2, 1, 32, 28, 28}, {1, 5, 3, 1, 9}, {1, 2, 2, 9, 1}, {4, 8, 16, 14, 14},
+	{2, 4, 17, 6, 9}, {2, 1, 32, 28, 28}, {2, 0, 3, 2, 3}, {5, 3, 4, 5, 3}, {1, 5, 3, 1, 9}, {1, 2, 2, 9, 1}, {4, 8, 16, 14, 14},
 }
 
 func TestIm2colCol2imAdjoint(t *testing.T) {
@@ -82,17 +82,23 @@ func TestConv3x3BiasReLU(t *testing.T) {
 				src := ewRand(r, cin*m, 1, false)
 				weight := ewRand(r, cout*cin*9, 0.5, false)
 				bias := ewRand(r, cout, 0.5, false)
-				scratch := make([]float32, Conv3x3ScratchSize(n, cin, h, w))
 				for _, relu := range []bool{false, true} {
-					want := make([]float32, cout*m)
-					conv3x3Naive(want, src, weight, bias, n, cin, cout, h, w, relu)
-					dst, check := ewOut(t, cout*m, 1)
-					Conv3x3BiasReLU(dst, src, weight, bias, n, cin, cout, h, w, relu, scratch)
-					check()
-					tol := 1e-5 * float64(cin*9)
-					for i := range want {
-						if !ewClose(float64(dst[i]), float64(want[i]), 1, tol) {
-							t.Fatalf("%v relu=%v: dst[%d] = %v, want %v", s, relu, i, dst[i], want[i])
+					// Whole batch in one chunk, one image per chunk, and two per chunk (a ragged last one).
+					for _, chunkBytes := range []int{convChunkBytes, 1, 2 * cin * 9 * h * w * 4} {
+						saved := convChunkBytes
+						convChunkBytes = chunkBytes
+						scratch := make([]float32, Conv3x3ScratchSize(n, cin, h, w))
+						want := make([]float32, cout*m)
+						conv3x3Naive(want, src, weight, bias, n, cin, cout, h, w, relu)
+						dst, check := ewOut(t, cout*m, 1)
+						Conv3x3BiasReLU(dst, src, weight, bias, n, cin, cout, h, w, relu, scratch)
+						convChunkBytes = saved
+						check()
+						tol := 1e-5 * float64(cin*9)
+						for i := range want {
+							if !ewClose(float64(dst[i]), float64(want[i]), 1, tol) {
+								t.Fatalf("%v relu=%v chunk=%dB: dst[%d] = %v, want %v", s, relu, chunkBytes, i, dst[i], want[i])
+							}
 						}
 					}
 				}

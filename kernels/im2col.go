@@ -9,14 +9,20 @@ func Im2col3x3(col, src []float32, n, cin, h, w int) {
 	m := n * h * w
 	need("Im2col3x3", "src", len(src), cin*m)
 	need("Im2col3x3", "col", len(col), cin*9*m)
+	im2col3x3(col, src, n, cin, h, w, 0, n)
+}
+
+// im2col3x3 unfolds images i0 ≤ img < i1 of src into col, a [cin·9][(i1−i0)·h·w] matrix.
+func im2col3x3(col, src []float32, n, cin, h, w, i0, i1 int) {
+	m := (i1 - i0) * h * w
 	for ci := 0; ci < cin; ci++ {
 		for kh := 0; kh < 3; kh++ {
 			for kw := 0; kw < 3; kw++ {
 				dst := col[(ci*9+kh*3+kw)*m : (ci*9+kh*3+kw+1)*m]
-				for img := 0; img < n; img++ {
+				for img := i0; img < i1; img++ {
 					plane := src[(ci*n+img)*h*w : (ci*n+img+1)*h*w]
 					for y := 0; y < h; y++ {
-						out := dst[(img*h+y)*w : (img*h+y+1)*w]
+						out := dst[((img-i0)*h+y)*w : ((img-i0)*h+y+1)*w]
 						sy := y + kh - 1
 						if sy < 0 || sy >= h {
 							clear(out)
