@@ -1,0 +1,325 @@
+// Package train is the study's training loop: Adam, cross-entropy, shuffled mini-batches,
+// ReduceLROnPlateau on validation accuracy, evaluation, metrics and the files a run leaves behind
+// (<arch>.safetensors, <arch>.metrics.json, summary.json, summary.md).
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/simdnn/simdnn/dataset"
+	"github.com/simdnn/simdnn/kernels"
+	"github.com/simdnn/simdnn/nn"
+)
+
+// Config is one training run. DefaultConfig gives the study's recipe.
+type Config struct {
+	Arch   string  // "ann" or "cnn"
+	Epochs int     // 18
+	Batch  int     // 128
+	LR     float64 // Adam's initial learning rate, 0.001
+	Seed   int64   // initialization, dropout, split and shuffling all derive from it
+	OutDir string  // where the model and metrics go; "" writes nothing
+	// Observer, if not nil, hears about progress (the command draws its progress bar from it).
+	Observer Observer
+}
+
+// DefaultConfig is the study's recipe for arch.
+func DefaultConfig(arch string) Config {
+	return Config{Arch: arch, Epochs: 18, Batch: 128, LR: 0.001, Seed: 1, OutDir: "out"}
+}
+
+// Observer hears about a run's progress. Calls come from the training goroutine.
+type Observer interface {
+	// EpochStart is called before an epoch of images training images.
+	EpochStart(arch string, epoch, epochs, images int)
+	// Batch is called after each batch with the images done this epoch and the running mean loss
+	// and accuracy over them.
+	Batch(done int, loss, acc float64)
+	// EpochEnd is called after the epoch's validation.
+	EpochEnd(arch string, e Epoch)
+	// Phase announces slower non-training work ("final evaluation", "saving").
+	Phase(arch, what string)
+}
+
+// ValFraction is the share of the 60,000 training images held out for validation.
+const ValFraction = 0.1
+
+// Data is what a run trains and evaluates on, with the normalization computed from Train.
+type Data struct {
+	Train, Val, Test dataset.Split
+	Mean, Std        float32
+}
+
+// PrepareData splits the training set 90/10 by seed, computes mean and std over the 90% part (so the
+// validation images do not leak into the normalization), and then keeps only the first limit
+// training images if limit > 0. Validation and test sets stay whole.
+func PrepareData(ds *dataset.FashionMNIST, seed int64, limit int) Data {
+	tr, va := dataset.TrainValIndices(ds.Train.Len(), ValFraction, seed)
+	train := ds.Train.Subset(tr)
+	mean, std := dataset.MeanStd(train.Images)
+	return Data{Train: train.Head(limit), Val: ds.Train.Subset(va), Test: ds.Test, Mean: mean, Std: std}
+}
+
+// Epoch is one line of the training history. Train figures are the running means over the epoch's
+// batches in training mode (dropout on, batch statistics), as PyTorch scripts usually report them;
+// Val figures are in evaluation mode. LR is the rate the epoch trained with.
+type Epoch struct {
+	Epoch     int     `json:"epoch"`
+	TrainLoss float64 `json:"train_loss"`
+	TrainAcc  float64 `json:"train_acc"`
+	ValLoss   float64 `json:"val_loss"`
+	ValAcc    float64 `json:"val_acc"`
+	LR        float64 `json:"lr"`
+	Seconds   float64 `json:"seconds"`
+	ImagesPS  float64 `json:"train_images_per_second"`
+}
+
+// Score is a loss and accuracy over a whole split, in evaluation mode.
+type Score struct {
+	Loss    float64 `json:"loss"`
+	Acc     float64 `json:"acc"`
+	Correct int     `json:"correct"`
+	Images  int     `json:"images"`
+}
+
+// Recipe records the settings a run used.
+type Recipe struct {
+	Epochs      int     `json:"epochs"`
+	Batch       int     `json:"batch"`
+	LR          float64 `json:"lr"`
+	Seed        int64   `json:"seed"`
+	TrainImages int     `json:"train_images"`
+	ValFraction float64 `json:"val_fraction"`
+	Optimizer   string  `json:"optimizer"`
+	Scheduler   string  `json:"scheduler"`
+	Loss        string  `json:"loss"`
+}
+
+// Metrics is everything a run measured; it is written as <arch>.metrics.json.
+type Metrics struct {
+	Arch          string       `json:"arch"`
+	Params        int          `json:"params"`
+	Recipe        Recipe       `json:"recipe"`
+	Mean          float32      `json:"mean"`
+	Std           float32      `json:"std"`
+	Classes       []string     `json:"classes"`
+	History       []Epoch      `json:"history"`
+	Train         Score        `json:"train"` // final, evaluation mode, over the training images used
+	Val           Score        `json:"val"`
+	Test          Score        `json:"test"`
+	Confusion     [][]int      `json:"confusion"` // test set, [true][predicted]
+	PerClass      []ClassScore `json:"per_class"` // test set
+	ConfusedPairs []Pair       `json:"confused_pairs"`
+	// TestPredictions holds the predicted class of every test image, in file order, so the report
+	// can pick mistakes without running the model again.
+	TestPredictions []uint8   `json:"test_predictions"`
+	SecondsPerEpoch float64   `json:"seconds_per_epoch"` // mean training+validation time of an epoch
+	WallSeconds     float64   `json:"wall_seconds"`      // the whole run, final evaluation included
+	Threads         int       `json:"threads"`           // GOMAXPROCS
+	Kernels         string    `json:"kernels"`           // kernels.Current().Name
+	BLAS            string    `json:"blas"`              // the blas32 implementation's Go type
+	GoVersion       string    `json:"go_version"`
+	Platform        string    `json:"platform"`
+	Started         time.Time `json:"started"`
+	ModelFile       string    `json:"model_file,omitempty"`
+}
+
+// evalBatch is the batch size of evaluation: large enough for efficient GEMMs, small enough that the
+// CNN's activations stay around a hundred MB. It is fixed so that an evaluation of a reloaded model
+// repeats the trainer's arithmetic exactly.
+const evalBatch = 500
+
+// Run trains cfg.Arch on d, evaluates it and, if cfg.OutDir is set, writes the model and metrics.
+func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
+	if err := cfg.validate(d); err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	net, err := nn.New(cfg.Arch, cfg.Seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	obs := cfg.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	norm := dataset.NewNormalizer(d.Mean, d.Std)
+	m := &Metrics{
+		Arch:   cfg.Arch,
+		Params: net.ParamCount(),
+		Recipe: Recipe{
+			Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Seed: cfg.Seed, TrainImages: d.Train.Len(),
+			ValFraction: ValFraction,
+			Optimizer:   "Adam(betas=0.9/0.999, eps=1e-8)",
+			Scheduler:   "ReduceLROnPlateau(val acc, mode=max, factor=0.5, patience=2, threshold=1e-4 rel)",
+			Loss:        "softmax cross-entropy",
+		},
+		Mean: d.Mean, Std: d.Std, Classes: dataset.ClassNames(),
+		Threads: runtime.GOMAXPROCS(0), Kernels: kernels.Current().Name,
+		BLAS:      fmt.Sprintf("%T", blas32.Implementation()),
+		GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, Started: start.UTC(),
+	}
+
+	opt := nn.NewAdam(net.Params(), cfg.LR)
+	sched := NewPlateau(cfg.LR)
+	shuffle := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x7368_7566_666c_6521))
+	x := make([]float32, cfg.Batch*dataset.ImageSize)
+	labels := make([]uint8, cfg.Batch)
+	dlogits := make([]float32, cfg.Batch*nn.NumClasses)
+	n := d.Train.Len()
+	var trainSeconds float64
+
+	for ep := 1; ep <= cfg.Epochs; ep++ {
+		t0 := time.Now()
+		obs.EpochStart(cfg.Arch, ep, cfg.Epochs, n)
+		perm := shuffle.Perm(n)
+		var lossSum float64
+		var correct, done int
+		for b := 0; b < n; b += cfg.Batch {
+			nb := min(cfg.Batch, n-b)
+			if nb == 1 && b > 0 {
+				// BatchNorm cannot normalize a batch of one (PyTorch refuses it); drop such a tail.
+				break
+			}
+			for j := 0; j < nb; j++ {
+				i := perm[b+j]
+				norm.Apply(x[j*dataset.ImageSize:(j+1)*dataset.ImageSize], d.Train.Image(i))
+				labels[j] = d.Train.Labels[i]
+			}
+			logits := net.Forward(x[:nb*dataset.ImageSize], nb, true)
+			loss, c := nn.SoftmaxCrossEntropy(logits, labels[:nb], nb, dlogits[:nb*nn.NumClasses])
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return nil, nil, fmt.Errorf("%s: training diverged (loss %v) in epoch %d", cfg.Arch, loss, ep)
+			}
+			opt.ZeroGrad()
+			net.Backward(dlogits[:nb*nn.NumClasses])
+			opt.Step()
+			lossSum += loss * float64(nb)
+			correct += c
+			done += nb
+			obs.Batch(done, lossSum/float64(done), float64(correct)/float64(done))
+		}
+		trainDur := time.Since(t0).Seconds()
+		val, _ := Evaluate(net, d.Val, norm)
+		e := Epoch{
+			Epoch: ep, TrainLoss: lossSum / float64(done), TrainAcc: float64(correct) / float64(done),
+			ValLoss: val.Loss, ValAcc: val.Acc, LR: opt.LR(), Seconds: time.Since(t0).Seconds(),
+			ImagesPS: float64(done) / trainDur,
+		}
+		trainSeconds += e.Seconds
+		m.History = append(m.History, e)
+		obs.EpochEnd(cfg.Arch, e)
+		opt.SetLR(sched.Step(val.Acc))
+	}
+	m.SecondsPerEpoch = trainSeconds / float64(cfg.Epochs)
+
+	obs.Phase(cfg.Arch, "final evaluation")
+	m.Train, _ = Evaluate(net, d.Train, norm)
+	m.Val, _ = Evaluate(net, d.Val, norm)
+	var preds []uint8
+	m.Test, preds = Evaluate(net, d.Test, norm)
+	m.TestPredictions = preds
+	m.Confusion = Confusion(d.Test.Labels, preds, nn.NumClasses)
+	m.PerClass = PerClass(m.Confusion, m.Classes)
+	m.ConfusedPairs = ConfusedPairs(m.Confusion, m.Classes, 5)
+
+	if cfg.OutDir != "" {
+		obs.Phase(cfg.Arch, "saving")
+		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+			return nil, nil, err
+		}
+		m.ModelFile = cfg.Arch + ".safetensors"
+		meta := nn.Meta{Arch: cfg.Arch, Mean: d.Mean, Std: d.Std, Classes: m.Classes, Extra: recipeMeta(m)}
+		if err := nn.Save(filepath.Join(cfg.OutDir, m.ModelFile), net, meta); err != nil {
+			return nil, nil, err
+		}
+		m.WallSeconds = time.Since(start).Seconds()
+		if err := WriteMetrics(filepath.Join(cfg.OutDir, cfg.Arch+".metrics.json"), m); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		m.WallSeconds = time.Since(start).Seconds()
+	}
+	return m, net, nil
+}
+
+func recipeMeta(m *Metrics) map[string]string {
+	r := m.Recipe
+	return map[string]string{
+		"epochs": strconv.Itoa(r.Epochs), "batch": strconv.Itoa(r.Batch),
+		"lr": strconv.FormatFloat(r.LR, 'g', -1, 64), "seed": strconv.FormatInt(r.Seed, 10),
+		"train_images": strconv.Itoa(r.TrainImages), "optimizer": r.Optimizer, "scheduler": r.Scheduler,
+		"loss": r.Loss, "test_acc": strconv.FormatFloat(m.Test.Acc, 'f', 6, 64),
+	}
+}
+
+func (cfg Config) validate(d Data) error {
+	switch {
+	case cfg.Epochs < 1:
+		return fmt.Errorf("epochs must be at least 1, not %d", cfg.Epochs)
+	case cfg.Batch < 2:
+		return fmt.Errorf("batch must be at least 2 (BatchNorm needs two images), not %d", cfg.Batch)
+	case !(cfg.LR > 0) || math.IsInf(cfg.LR, 0):
+		return fmt.Errorf("learning rate must be a positive number, not %v", cfg.LR)
+	case d.Train.Len() < 2:
+		return fmt.Errorf("need at least 2 training images, have %d", d.Train.Len())
+	case d.Val.Len() < 1 || d.Test.Len() < 1:
+		return errors.New("validation and test sets must not be empty")
+	case !(d.Std > 0):
+		return fmt.Errorf("normalization std must be positive, not %v", d.Std)
+	}
+	return nil
+}
+
+// Evaluate runs net in evaluation mode over s and returns the mean loss, the accuracy and every
+// prediction. Its fixed batch size makes the result reproducible bit for bit.
+func Evaluate(net nn.Network, s dataset.Split, norm *dataset.Normalizer) (Score, []uint8) {
+	n := s.Len()
+	x := make([]float32, min(evalBatch, n)*dataset.ImageSize)
+	preds := make([]uint8, n)
+	var lossSum float64
+	var correct int
+	for b := 0; b < n; b += evalBatch {
+		nb := min(evalBatch, n-b)
+		norm.Apply(x, s.Images[b*dataset.ImageSize:(b+nb)*dataset.ImageSize])
+		logits := net.Forward(x[:nb*dataset.ImageSize], nb, false)
+		loss, c := nn.SoftmaxCrossEntropy(logits, s.Labels[b:b+nb], nb, nil)
+		lossSum += loss * float64(nb)
+		correct += c
+		for j := 0; j < nb; j++ {
+			preds[b+j] = uint8(argmax(logits[j*nn.NumClasses : (j+1)*nn.NumClasses]))
+		}
+	}
+	if n == 0 {
+		return Score{}, preds
+	}
+	return Score{Loss: lossSum / float64(n), Acc: float64(correct) / float64(n), Correct: correct, Images: n}, preds
+}
+
+// argmax picks the first maximum, as SoftmaxCrossEntropy and torch.argmax do.
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+type nopObserver struct{}
+
+func (nopObserver) EpochStart(string, int, int, int) {}
+func (nopObserver) Batch(int, float64, float64)      {}
+func (nopObserver) EpochEnd(string, Epoch)           {}
+func (nopObserver) Phase(string, string)             {}
