@@ -1,0 +1,117 @@
+// Package report turns a finished training run's output directory into a Markdown report with PNG
+// figures: loss and accuracy curves, confusion matrices, per-class precision/recall/F1 of both models
+// side by side, the most confused pairs against the study's, misclassified test images, the CNN's
+// feature maps and Grad-CAM maps, the efficiency table and the study's "Key Findings" with our
+// numbers.
+//
+// Every number in report.md is printed from the metrics JSON the trainer wrote (or bench.json), so
+// rebuilding the report from the same directory gives the same document.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// Options tune Build. The zero value is the default.
+type Options struct {
+	// DataDir is where Fashion-MNIST lives, resolved as the trainer does (empty: $FASHION_MNIST,
+	// then /usr/share/datasets/fashion-mnist, then ./data). Without the data the per-image figures
+	// are left out and the report says so.
+	DataDir string
+}
+
+// Build writes outDir/report.md and its figures in outDir/report/ from the metrics (and, when
+// present, model files and bench.json) in outDir. Nothing is written unless every part was built;
+// each file is replaced atomically.
+func Build(outDir string) error { return BuildWith(outDir, Options{}) }
+
+// BuildWith is Build with options.
+func BuildWith(outDir string, opt Options) error {
+	runs, err := loadRuns(outDir)
+	if err != nil {
+		return err
+	}
+	d := &doc{runs: runs, bench: map[string]benchRow{}}
+	for _, arch := range []string{"ann", "cnn"} {
+		if r, ok := runs[arch]; ok {
+			d.order = append(d.order, r)
+		}
+	}
+	if d.bench, err = loadBench(outDir); err != nil {
+		return err
+	}
+
+	files := map[string][]byte{}
+	var names []string
+	add := func(name, alt, caption string, png []byte) {
+		files[name] = png
+		names = append(names, name)
+		d.figures = append(d.figures, figureRef{file: name, alt: alt, caption: caption})
+	}
+	png, err := curvesFigure(d.order)
+	if err != nil {
+		return fmt.Errorf("report: curves: %w", err)
+	}
+	add("curves.png", "Loss and accuracy per epoch",
+		"Solid: training (running average over the epoch's batches, dropout on); dashed: validation (evaluation mode). Dotted verticals: ReduceLROnPlateau lowered the learning rate before that epoch.", png)
+	for _, r := range d.order {
+		png, err := confusionFigure(r)
+		if err != nil {
+			return fmt.Errorf("report: %s confusion matrix: %w", r.Arch, err)
+		}
+		add("confusion_"+r.Arch+".png", archName(r.Arch)+" confusion matrix", "", png)
+	}
+	if err := d.buildImages(outDir, opt.DataDir, add); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	md := d.markdown()
+
+	figDir := filepath.Join(outDir, "report")
+	if err := os.MkdirAll(figDir, 0o755); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := writeAtomic(filepath.Join(figDir, name), files[name]); err != nil {
+			return err
+		}
+	}
+	return writeAtomic(filepath.Join(outDir, "report.md"), []byte(md))
+}
+
+// writeAtomic writes data to a temporary file in path's directory, syncs it and renames it over
+// path, so a reader sees the old file or the new one, never half of one.
+func writeAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("report: writing %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("report: writing %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("report: writing %s: %w", path, err)
+	}
+	if err = os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+var errNoMetrics = errors.New("no metrics")

@@ -1,0 +1,437 @@
+package report
+
+import (
+	"encoding/binary"
+	"fmt"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/simdnn/simdnn/dataset"
+	"github.com/simdnn/simdnn/nn"
+	"github.com/simdnn/simdnn/train"
+)
+
+// writeIDX writes a raw (uncompressed) IDX file of unsigned bytes.
+func writeIDX(t *testing.T, path string, dims []int, data []uint8) {
+	t.Helper()
+	hdr := []byte{0, 0, 8, byte(len(dims))}
+	for _, d := range dims {
+		hdr = binary.BigEndian.AppendUint32(hdr, uint32(d))
+	}
+	if err := os.WriteFile(path, append(hdr, data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tinySplit is n synthetic 28×28 images whose class shows as a bright bar at a class-dependent row,
+// so a model learns them in a couple of epochs, but not perfectly (noise).
+func tinySplit(n int, seed uint64) dataset.Split {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	s := dataset.Split{Images: make([]uint8, n*dataset.ImageSize), Labels: make([]uint8, n)}
+	for i := range n {
+		c := i % dataset.NumClasses
+		s.Labels[i] = uint8(c)
+		img := s.Images[i*dataset.ImageSize : (i+1)*dataset.ImageSize]
+		for p := range img {
+			img[p] = uint8(rng.IntN(90))
+		}
+		// One label in five is wrong and the bars are faint, so both models make mistakes.
+		if rng.IntN(5) == 0 {
+			s.Labels[i] = uint8(rng.IntN(dataset.NumClasses))
+		}
+		row := 3 + 2*c
+		for x := 4; x < 24; x++ {
+			img[row*28+x] = uint8(60 + rng.IntN(100))
+		}
+	}
+	return s
+}
+
+func writeTinyData(t *testing.T, dir string, tr, te dataset.Split) {
+	t.Helper()
+	writeIDX(t, filepath.Join(dir, dataset.TrainImagesFile), []int{tr.Len(), 28, 28}, tr.Images)
+	writeIDX(t, filepath.Join(dir, dataset.TrainLabelsFile), []int{tr.Len()}, tr.Labels)
+	writeIDX(t, filepath.Join(dir, dataset.TestImagesFile), []int{te.Len(), 28, 28}, te.Images)
+	writeIDX(t, filepath.Join(dir, dataset.TestLabelsFile), []int{te.Len()}, te.Labels)
+}
+
+// TestBuildEndToEnd builds the report from an output directory as the trainer leaves it: model
+// files (random weights, saved with nn.Save) and metrics whose test predictions, confusion matrix,
+// per-class scores and pairs come from evaluating those models on a tiny synthetic test set with the
+// trainer's own functions. Every figure must be there and be a sensible PNG, every number must come
+// from the metrics, and the model files must reproduce the recorded predictions (no warning).
+func TestBuildEndToEnd(t *testing.T) {
+	out, data := t.TempDir(), t.TempDir()
+	tr, te := tinySplit(60, 1), tinySplit(200, 2)
+	writeTinyData(t, data, tr, te)
+	for i, arch := range []string{"ann", "cnn"} {
+		net, err := nn.New(arch, int64(i+5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := synthMetrics(arch, uint64(i+1))
+		if err := nn.Save(modelFile(out, arch), net, nn.Meta{Arch: arch, Mean: m.Mean, Std: m.Std, Classes: m.Classes}); err != nil {
+			t.Fatal(err)
+		}
+		var preds []uint8
+		m.Test, preds = train.Evaluate(net, te, dataset.NewNormalizer(m.Mean, m.Std))
+		m.TestPredictions = preds
+		m.Confusion = train.Confusion(te.Labels, preds, len(m.Classes))
+		m.PerClass = train.PerClass(m.Confusion, m.Classes)
+		m.ConfusedPairs = train.ConfusedPairs(m.Confusion, m.Classes, 5)
+		if err := train.WriteMetrics(metricsFile(out, arch), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := BuildWith(out, Options{DataDir: data}); err != nil {
+		t.Fatal(err)
+	}
+	md := readReport(t, out)
+	checkFigures(t, out, md, "curves.png", "confusion_ann.png", "confusion_cnn.png", "mistakes_ann.png",
+		"mistakes_cnn.png", "features_1.png", "features_2.png", "features_3.png", "gradcam_cnn.png")
+	checkNumbers(t, out, md)
+	if strings.Contains(md, "Warning") || strings.Contains(md, "Not in this report") {
+		t.Errorf("report has warnings or omissions:\n%s", md)
+	}
+	// Rebuilding is deterministic: the same directory gives the same document.
+	if err := BuildWith(out, Options{DataDir: data}); err != nil {
+		t.Fatal(err)
+	}
+	if again := readReport(t, out); again != md {
+		t.Error("a second build gave a different report.md")
+	}
+}
+
+// TestBuildMetricsOnly builds from synthetic metrics alone (no model files, no data): the figures
+// that need only the metrics are drawn, the others are listed as left out, and the numbers match.
+func TestBuildMetricsOnly(t *testing.T) {
+	out := t.TempDir()
+	for i, arch := range []string{"ann", "cnn"} {
+		if err := train.WriteMetrics(metricsFile(out, arch), synthMetrics(arch, uint64(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := BuildWith(out, Options{DataDir: filepath.Join(out, "no-data")}); err != nil {
+		t.Fatal(err)
+	}
+	md := readReport(t, out)
+	checkFigures(t, out, md, "curves.png", "confusion_ann.png", "confusion_cnn.png")
+	checkNumbers(t, out, md)
+	for _, want := range []string{"## Not in this report", "no model file", "ann.safetensors", "cnn.safetensors"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report does not say %q", want)
+		}
+	}
+	if strings.Contains(md, "mistakes_") || strings.Contains(md, "gradcam") {
+		t.Error("report links figures it could not draw")
+	}
+}
+
+func TestBuildOneModel(t *testing.T) {
+	out := t.TempDir()
+	if err := train.WriteMetrics(metricsFile(out, "cnn"), synthMetrics("cnn", 3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := BuildWith(out, Options{DataDir: filepath.Join(out, "none")}); err != nil {
+		t.Fatal(err)
+	}
+	md := readReport(t, out)
+	checkNumbers(t, out, md)
+	checkFigures(t, out, md, "curves.png", "confusion_cnn.png")
+}
+
+func TestBuildErrors(t *testing.T) {
+	out := t.TempDir()
+	err := Build(out)
+	if err == nil || !strings.Contains(err.Error(), "ann.metrics.json") {
+		t.Errorf("empty directory: %v", err)
+	}
+	os.WriteFile(metricsFile(out, "ann"), []byte("{not json"), 0o644)
+	if err := Build(out); err == nil || !strings.Contains(err.Error(), "ann.metrics.json") {
+		t.Errorf("broken JSON: %v", err)
+	}
+	m := synthMetrics("ann", 1)
+	m.Confusion = m.Confusion[:9]
+	if err := train.WriteMetrics(metricsFile(out, "ann"), m); err != nil {
+		t.Fatal(err)
+	}
+	if err := Build(out); err == nil || !strings.Contains(err.Error(), "confusion") || !strings.Contains(err.Error(), "ann.metrics.json") {
+		t.Errorf("9-row confusion matrix: %v", err)
+	}
+	m = synthMetrics("ann", 1)
+	m.ConfusedPairs[0].BIndex = 12
+	train.WriteMetrics(metricsFile(out, "ann"), m)
+	if err := Build(out); err == nil || !strings.Contains(err.Error(), "pair") {
+		t.Errorf("pair index 12: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.md")); err == nil {
+		t.Error("a failed build wrote report.md")
+	}
+	if _, err := os.Stat(filepath.Join(out, "report")); err == nil {
+		t.Error("a failed build created the figure directory")
+	}
+}
+
+func readReport(t *testing.T, out string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// checkFigures requires each named figure to be linked from the report and to be a PNG of a
+// readable size (at least 6 inches wide and 2 tall at 96 dpi), and no other file in report/.
+func checkFigures(t *testing.T, out, md string, names ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(out, "report"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(names) {
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Name())
+		}
+		t.Errorf("report/ holds %v, want %v", got, names)
+	}
+	for _, name := range names {
+		if !strings.Contains(md, "](report/"+name+")") {
+			t.Errorf("report.md does not show %s", name)
+		}
+		f, err := os.Open(filepath.Join(out, "report", name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		cfg, err := png.DecodeConfig(f)
+		f.Close()
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if cfg.Width < 6*96 || cfg.Height < 2*96 || cfg.Width > 20*96 || cfg.Height > 14*96 {
+			t.Errorf("%s is %d×%d pixels", name, cfg.Width, cfg.Height)
+		}
+	}
+}
+
+// table returns the cells of the first Markdown table after the line containing marker (header
+// and separator rows dropped).
+func table(t *testing.T, md, marker string) [][]string {
+	t.Helper()
+	i := strings.Index(md, marker)
+	if i < 0 {
+		t.Fatalf("report has no %q", marker)
+	}
+	var rows [][]string
+	started := false
+	for _, line := range strings.Split(md[i:], "\n")[1:] {
+		if !strings.HasPrefix(line, "|") {
+			if started {
+				break
+			}
+			continue
+		}
+		started = true
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for k := range cells {
+			cells[k] = strings.TrimSpace(cells[k])
+		}
+		rows = append(rows, cells)
+	}
+	if len(rows) < 2 {
+		t.Fatalf("no table after %q", marker)
+	}
+	return rows[2:]
+}
+
+// checkNumbers reads the metrics files back with the trainer's own reader and checks every table
+// cell of the report against them, formatting independently of the report's code; then it checks
+// that no other number appears in the document, apart from the study's published figures and the
+// fixed numbers of the text.
+func checkNumbers(t *testing.T, out, md string) {
+	t.Helper()
+	ms := map[string]*train.Metrics{}
+	for _, arch := range []string{"ann", "cnn"} {
+		if m, err := train.ReadMetrics(metricsFile(out, arch)); err == nil {
+			ms[arch] = m
+		}
+	}
+	allowed := map[string]bool{}
+	allow := func(s string) string { allowed[s] = true; return s }
+	pct := func(v float64) string { return allow(fmt.Sprintf("%.2f%%", 100*v)) }
+	sc := func(v float64) string { return allow(fmt.Sprintf("%.3f", v)) }
+	dl := func(v float64) string { return allow(fmt.Sprintf("%+.3f", v)) }
+	in := func(v int) string { return allow(fmt.Sprint(v)) }
+	grouped := func(v int) string {
+		s := fmt.Sprint(v)
+		for i := len(s) - 3; i > 0; i -= 3 {
+			s = s[:i] + "," + s[i:]
+		}
+		return allow(s)
+	}
+	dash := func(m *train.Metrics, f func(*train.Metrics) string) string {
+		if m == nil {
+			return "—"
+		}
+		return f(m)
+	}
+	ann, cnn := ms["ann"], ms["cnn"]
+	name := map[string]string{"ann": "ANN", "cnn": "CNN"}
+
+	// Key findings: the study's columns are its published text, ours come from the metrics.
+	kf := table(t, md, "## Key findings")
+	want := map[string][2]string{
+		"Train accuracy":      {dash(ann, func(m *train.Metrics) string { return pct(m.Train.Acc) }), dash(cnn, func(m *train.Metrics) string { return pct(m.Train.Acc) })},
+		"Validation accuracy": {dash(ann, func(m *train.Metrics) string { return pct(m.Val.Acc) }), dash(cnn, func(m *train.Metrics) string { return pct(m.Val.Acc) })},
+		"Test accuracy":       {dash(ann, func(m *train.Metrics) string { return pct(m.Test.Acc) }), dash(cnn, func(m *train.Metrics) string { return pct(m.Test.Acc) })},
+		"Parameter count":     {dash(ann, func(m *train.Metrics) string { return grouped(m.Params) }), dash(cnn, func(m *train.Metrics) string { return grouped(m.Params) })},
+		"Improvement (test)":  {"—", "—"},
+	}
+	if ann != nil && cnn != nil {
+		imp := allow(fmt.Sprintf("%+.2f", 100*(cnn.Test.Acc-ann.Test.Acc)))
+		want["Improvement (test)"] = [2]string{"—", imp + " pts"}
+	}
+	if len(kf) != len(want) {
+		t.Errorf("key findings has %d rows, want %d", len(kf), len(want))
+	}
+	for _, row := range kf {
+		w, ok := want[row[0]]
+		if !ok || row[3] != w[0] || row[4] != w[1] {
+			t.Errorf("key findings row %v: want ours %v", row, w)
+		}
+	}
+
+	// Training table.
+	for _, row := range table(t, md, "## Training") {
+		var m *train.Metrics
+		for arch, mm := range ms {
+			if name[arch] == row[0] {
+				m = mm
+			}
+		}
+		if m == nil {
+			t.Fatalf("training row for unknown model %q", row[0])
+		}
+		var s float64
+		for _, e := range m.History {
+			s += e.Seconds
+		}
+		exp := []string{row[0], in(len(m.History)), allow(fmt.Sprintf("%g", m.History[len(m.History)-1].LR)),
+			allow(fmt.Sprintf("%.4f", m.Train.Loss)), allow(fmt.Sprintf("%.4f", m.Val.Loss)), allow(fmt.Sprintf("%.4f", m.Test.Loss)),
+			allow(fmt.Sprintf("%.1f", m.WallSeconds)), allow(fmt.Sprintf("%.1f", s/float64(len(m.History)))), in(m.Threads), m.Kernels}
+		if strings.Join(row, "|") != strings.Join(exp, "|") {
+			t.Errorf("training row\n got %v\nwant %v", row, exp)
+		}
+		for _, e := range m.History { // learning rates label the curves' steps
+			allow(fmt.Sprintf("%g", e.LR))
+		}
+	}
+
+	// Per-class table: each model's P/R/F1, then CNN − ANN.
+	var order []*train.Metrics
+	for _, arch := range []string{"ann", "cnn"} {
+		if ms[arch] != nil {
+			order = append(order, ms[arch])
+		}
+	}
+	pc := table(t, md, "## Per-class precision")
+	if len(pc) != len(order[0].Classes) {
+		t.Fatalf("per-class table has %d rows", len(pc))
+	}
+	for c, row := range pc {
+		exp := []string{order[0].Classes[c]}
+		for _, m := range order {
+			s := m.PerClass[c]
+			exp = append(exp, sc(s.Precision), sc(s.Recall), sc(s.F1))
+		}
+		if ann != nil && cnn != nil {
+			a, b := ann.PerClass[c], cnn.PerClass[c]
+			exp = append(exp, dl(b.Precision-a.Precision), dl(b.Recall-a.Recall), dl(b.F1-a.F1))
+			if b.F1-a.F1 >= 0.02 {
+				allow(fmt.Sprintf("%s (F1 %s)", a.Class, dl(b.F1-a.F1)))
+			}
+		}
+		if strings.Join(row, "|") != strings.Join(exp, "|") {
+			t.Errorf("per-class row\n got %v\nwant %v", row, exp)
+		}
+	}
+
+	// Confused pairs, as the trainer ranked them, with both directions from the confusion matrix.
+	for _, m := range order {
+		rows := table(t, md, "**"+name[m.Arch]+"**")
+		if len(rows) != len(m.ConfusedPairs) {
+			t.Errorf("%s pairs table has %d rows, want %d", m.Arch, len(rows), len(m.ConfusedPairs))
+			continue
+		}
+		for i, p := range m.ConfusedPairs {
+			exp := []string{in(i + 1), p.A + " ↔ " + p.B, in(p.Count), in(p.AasB), in(p.BasA)}
+			if strings.Join(rows[i], "|") != strings.Join(exp, "|") {
+				t.Errorf("%s pair row\n got %v\nwant %v", m.Arch, rows[i], exp)
+			}
+		}
+	}
+
+	// Efficiency: parameters from the metrics, FLOPs from the architecture (checked by hand in
+	// TestFLOPs), throughput only with bench.json (absent here).
+	flops := map[string]int{"ann": 1133056, "cnn": 15497216}
+	for _, row := range table(t, md, "## Efficiency") {
+		for _, m := range order {
+			if row[0] == name[m.Arch] {
+				exp := []string{row[0], grouped(m.Params), grouped(int(math.Round(float64(4*m.Params) / 1024))), grouped(flops[m.Arch]), "—", "—"}
+				if strings.Join(row, "|") != strings.Join(exp, "|") {
+					t.Errorf("efficiency row\n got %v\nwant %v", row, exp)
+				}
+			}
+		}
+	}
+
+	// Sentences of the comparison and the figure notes quote the same values.
+	for _, m := range order {
+		if len(m.ConfusedPairs) > 0 {
+			in(m.ConfusedPairs[0].Count)
+		}
+		in(len(m.ConfusedPairs)) // "not in our top N"
+		for _, p := range m.ConfusedPairs {
+			in(p.Count)
+		}
+		wrong := 0
+		for i, c := range m.Confusion {
+			for j, v := range c {
+				if i != j {
+					wrong += v
+				}
+			}
+		}
+		in(wrong)
+		in(min(wrong, mistakeCols*mistakeRows))
+		for r := range len(m.ConfusedPairs) + 1 {
+			in(r) // ranks "our #k"
+		}
+	}
+	// The study's published numbers and the fixed numbers of the text.
+	for _, s := range []string{"89%", "94%", "88%", "92%", "88", "89", "592,000", "438,000", "+3", "3", "4", "4%",
+		"10,000", "28", "7", "128", "0.02", "1", "2", "6", "8", "32", "64", "14", "512", "256", "10"} {
+		allow(s)
+	}
+	tokens := regexp.MustCompile(`[+-]?\d[\d,]*(?:\.\d+)?%?`)
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(line, "![") {
+			continue // figure links: file names
+		}
+		for _, tok := range tokens.FindAllString(line, -1) {
+			tok = strings.TrimRight(tok, ",")
+			if !allowed[tok] && !allowed[strings.TrimPrefix(tok, "+")] {
+				t.Errorf("number %q in line %q does not come from the metrics", tok, line)
+			}
+		}
+	}
+}
