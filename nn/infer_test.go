@@ -1,0 +1,329 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"sync"
+	"testing"
+
+	"github.com/simdnn/simdnn/kernels"
+)
+
+// inferTestTensors returns random tensors for arch in state_dict naming, with non-trivial BatchNorm
+// statistics so that folding is exercised.
+func inferTestTensors(arch string, seed int64) []*Param {
+	rng := rand.New(rand.NewSource(seed))
+	var ps []*Param
+	add := func(name string, lo, hi float64, shape ...int) {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		p := &Param{Name: name, Shape: shape, Value: make([]float32, n)}
+		for i := range p.Value {
+			p.Value[i] = float32(lo + (hi-lo)*rng.Float64())
+		}
+		ps = append(ps, p)
+	}
+	bn := func(name string, c int) {
+		add(name+".weight", 0.5, 1.5, c)
+		add(name+".bias", -0.2, 0.2, c)
+		add(name+".running_mean", -0.3, 0.3, c)
+		add(name+".running_var", 0.2, 2, c)
+	}
+	switch arch {
+	case "cnn":
+		c := 1
+		for i, co := range []int{32, 64, 128} {
+			s := 1 / math.Sqrt(float64(c*9))
+			add(fmt.Sprintf("conv%d.weight", i+1), -s, s, co, c, 3, 3)
+			add(fmt.Sprintf("conv%d.bias", i+1), -s, s, co)
+			bn(fmt.Sprintf("bn%d", i+1), co)
+			c = co
+		}
+		add("fc1.weight", -1/math.Sqrt(1152), 1/math.Sqrt(1152), 256, 1152)
+		add("fc1.bias", -0.03, 0.03, 256)
+		add("fc2.weight", -1/16.0, 1/16.0, 10, 256)
+		add("fc2.bias", -1/16.0, 1/16.0, 10)
+	case "ann":
+		in := 784
+		for i, out := range []int{512, 256, 128, 10} {
+			s := 1 / math.Sqrt(float64(in))
+			add(fmt.Sprintf("fc%d.weight", i+1), -s, s, out, in)
+			add(fmt.Sprintf("fc%d.bias", i+1), -s, s, out)
+			if i < 3 {
+				bn(fmt.Sprintf("bn%d", i+1), out)
+			}
+			in = out
+		}
+	}
+	return ps
+}
+
+// naiveForward is the specification: PyTorch's evaluation-mode forward pass written out directly,
+// image by image, in float64, with BatchNorm unfolded.
+func naiveForward(arch string, ps []*Param, x []float32, n int) []float64 {
+	t := map[string][]float32{}
+	for _, p := range ps {
+		t[p.Name] = p.Value
+	}
+	bnApply := func(v []float64, name string, c, hw int) {
+		g, b, m, va := t[name+".weight"], t[name+".bias"], t[name+".running_mean"], t[name+".running_var"]
+		for ci := 0; ci < c; ci++ {
+			s := float64(g[ci]) / math.Sqrt(float64(va[ci])+1e-5)
+			for p := 0; p < hw; p++ {
+				v[ci*hw+p] = (v[ci*hw+p]-float64(m[ci]))*s + float64(b[ci])
+			}
+		}
+	}
+	relu := func(v []float64) {
+		for i := range v {
+			v[i] = math.Max(v[i], 0)
+		}
+	}
+	linear := func(v []float64, name string, out int) []float64 {
+		w, b := t[name+".weight"], t[name+".bias"]
+		in := len(v)
+		y := make([]float64, out)
+		for o := range y {
+			s := float64(b[o])
+			for i := 0; i < in; i++ {
+				s += float64(w[o*in+i]) * v[i]
+			}
+			y[o] = s
+		}
+		return y
+	}
+	logits := make([]float64, 0, n*10)
+	for img := 0; img < n; img++ {
+		v := make([]float64, 784)
+		for i := range v {
+			v[i] = float64(x[img*784+i])
+		}
+		if arch == "cnn" {
+			c, h, w := 1, 28, 28
+			for li, co := range []int{32, 64, 128} {
+				wt, b := t[fmt.Sprintf("conv%d.weight", li+1)], t[fmt.Sprintf("conv%d.bias", li+1)]
+				y := make([]float64, co*h*w)
+				for o := 0; o < co; o++ {
+					for yy := 0; yy < h; yy++ {
+						for xx := 0; xx < w; xx++ {
+							s := float64(b[o])
+							for ci := 0; ci < c; ci++ {
+								for kh := 0; kh < 3; kh++ {
+									for kw := 0; kw < 3; kw++ {
+										sy, sx := yy+kh-1, xx+kw-1
+										if sy >= 0 && sy < h && sx >= 0 && sx < w {
+											s += float64(wt[((o*c+ci)*3+kh)*3+kw]) * v[(ci*h+sy)*w+sx]
+										}
+									}
+								}
+							}
+							y[(o*h+yy)*w+xx] = s
+						}
+					}
+				}
+				bnApply(y, fmt.Sprintf("bn%d", li+1), co, h*w)
+				relu(y)
+				oh, ow := h/2, w/2
+				p := make([]float64, co*oh*ow)
+				for o := 0; o < co; o++ {
+					for yy := 0; yy < oh; yy++ {
+						for xx := 0; xx < ow; xx++ {
+							at := func(dy, dx int) float64 { return y[(o*h+2*yy+dy)*w+2*xx+dx] }
+							p[(o*oh+yy)*ow+xx] = math.Max(math.Max(at(0, 0), at(0, 1)), math.Max(at(1, 0), at(1, 1)))
+						}
+					}
+				}
+				v, c, h, w = p, co, oh, ow
+			}
+			v = linear(v, "fc1", 256)
+			relu(v)
+			v = linear(v, "fc2", 10)
+		} else {
+			for i, out := range []int{512, 256, 128, 10} {
+				v = linear(v, fmt.Sprintf("fc%d", i+1), out)
+				if i < 3 {
+					bnApply(v, fmt.Sprintf("bn%d", i+1), out, 1)
+					relu(v)
+				}
+			}
+		}
+		logits = append(logits, v...)
+	}
+	return logits
+}
+
+func inferTestImages(n int, seed int64) []float32 {
+	rng := rand.New(rand.NewSource(seed))
+	x := make([]float32, n*784)
+	for i := range x {
+		x[i] = float32((rng.Float64() - 0.286) / 0.353)
+	}
+	return x
+}
+
+// checkLogits compares got with want to a relative tolerance of tol of the largest |logit| of each image.
+func checkLogits(t *testing.T, got []float32, want []float64, tol float64) {
+	t.Helper()
+	for img := 0; img < len(want)/10; img++ {
+		scale := 1e-3
+		for _, v := range want[img*10 : img*10+10] {
+			scale = math.Max(scale, math.Abs(v))
+		}
+		for o := 0; o < 10; o++ {
+			g, w := float64(got[img*10+o]), want[img*10+o]
+			if !(math.Abs(g-w) <= tol*scale) {
+				t.Fatalf("image %d logit %d: got %v, want %v (|diff|/scale = %.3g > %g)", img, o, g, w, math.Abs(g-w)/scale, tol)
+			}
+		}
+	}
+}
+
+// forEachImpl runs f once per kernel set this CPU can run, as named subtests.
+func forEachImpl(t *testing.T, f func(t *testing.T)) {
+	prev := kernels.Current().Name
+	defer kernels.Use(prev)
+	for _, impl := range kernels.Available() {
+		t.Run("impl="+impl.Name, func(t *testing.T) {
+			if err := kernels.Use(impl.Name); err != nil {
+				t.Fatal(err)
+			}
+			f(t)
+		})
+	}
+}
+
+func TestInferenceMatchesNaive(t *testing.T) {
+	for _, arch := range []string{"ann", "cnn"} {
+		ps := inferTestTensors(arch, 1)
+		g, err := CompileInference(arch, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 1 is the latency path, 17 and 37 cross the chunk size with ragged tails.
+		const maxN = 37
+		x := inferTestImages(maxN, 2)
+		want := naiveForward(arch, ps, x, maxN)
+		t.Run("arch="+arch, func(t *testing.T) {
+			forEachImpl(t, func(t *testing.T) {
+				for _, threads := range []int{1, 2, 3} {
+					g.SetThreads(threads)
+					for _, n := range []int{1, 2, 17, 37} {
+						out := make([]float32, n*10)
+						g.Forward(x, n, out)
+						checkLogits(t, out, want[:n*10], 1e-4)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestInferenceZeroAllocs(t *testing.T) {
+	for _, arch := range []string{"ann", "cnn"} {
+		g, err := CompileInference(arch, inferTestTensors(arch, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, threads := range []int{1, 2} {
+			for _, n := range []int{1, 40} {
+				g.SetThreads(threads)
+				x := inferTestImages(n, 4)
+				out := make([]float32, n*10)
+				g.Forward(x, n, out) // warm-up: workspaces, worker goroutines
+				if a := testing.AllocsPerRun(20, func() { g.Forward(x, n, out) }); a != 0 {
+					t.Errorf("%s threads=%d batch=%d: %v allocations per batch, want 0", arch, threads, n, a)
+				}
+			}
+		}
+	}
+}
+
+// TestInferenceConcurrent runs one Inference from many goroutines at once (run it under -race) and
+// requires every result to equal the serial one bit for bit.
+func TestInferenceConcurrent(t *testing.T) {
+	for _, arch := range []string{"ann", "cnn"} {
+		g, err := CompileInference(arch, inferTestTensors(arch, 5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.SetThreads(2)
+		const n = 6
+		x := inferTestImages(n, 6)
+		// Bit-identical results need the same split, so the serial reference uses the same batch sizes.
+		sizes := []int{1, 2, 3, 6}
+		want := make([][]float32, len(sizes))
+		for i, s := range sizes {
+			want[i] = make([]float32, s*10)
+			g.Forward(x, s, want[i])
+		}
+		var wg sync.WaitGroup
+		errs := make(chan string, 64)
+		for gr := 0; gr < 6; gr++ {
+			wg.Add(1)
+			go func(gr int) {
+				defer wg.Done()
+				for it := 0; it < 3; it++ {
+					i := (gr + it) % len(sizes)
+					out := make([]float32, sizes[i]*10)
+					g.Forward(x, sizes[i], out)
+					for j := range out {
+						if out[j] != want[i][j] {
+							errs <- fmt.Sprintf("%s goroutine %d batch %d: logit %d = %v, serial gave %v", arch, gr, sizes[i], j, out[j], want[i][j])
+							return
+						}
+					}
+				}
+			}(gr)
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
+	}
+}
+
+func TestCompileInferenceErrors(t *testing.T) {
+	cnn := inferTestTensors("cnn", 1)
+	if _, err := CompileInference("ann", cnn); err == nil {
+		t.Error("CNN tensors compiled as an ANN")
+	} else {
+		t.Log(err)
+	}
+	if _, err := CompileInference("cnn", inferTestTensors("ann", 1)); err == nil {
+		t.Error("ANN tensors compiled as a CNN")
+	} else {
+		t.Log(err)
+	}
+	if _, err := CompileInference("rnn", cnn); err == nil {
+		t.Error("unknown architecture accepted")
+	}
+	bad := inferTestTensors("cnn", 1)
+	bad[0] = &Param{Name: bad[0].Name, Shape: []int{32, 1, 5, 5}, Value: make([]float32, 32*25)}
+	if _, err := CompileInference("cnn", bad); err == nil {
+		t.Error("a 5×5 conv1.weight was accepted")
+	} else {
+		t.Log(err)
+	}
+	short := inferTestTensors("ann", 1)
+	short[1].Value = short[1].Value[:3]
+	if _, err := CompileInference("ann", short); err == nil {
+		t.Error("a tensor shorter than its shape was accepted")
+	}
+	missing := inferTestTensors("ann", 1)[1:]
+	if _, err := CompileInference("ann", missing); err == nil {
+		t.Error("a missing fc1.weight was accepted")
+	}
+	negvar := inferTestTensors("ann", 1)
+	for _, p := range negvar {
+		if p.Name == "bn2.running_var" {
+			p.Value[3] = -1
+		}
+	}
+	if _, err := CompileInference("ann", negvar); err == nil {
+		t.Error("a negative running variance was accepted")
+	}
+}

@@ -1,0 +1,87 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+)
+
+// infJob is one worker's share of a batch.
+type infJob struct {
+	g   *Inference
+	x   []float32
+	n   int
+	out []float32
+	wg  *sync.WaitGroup
+}
+
+func (j *infJob) run() {
+	ws := j.g.getWorkspace()
+	j.g.run(ws, j.x, j.n, j.out)
+	j.g.putWorkspace(ws)
+}
+
+// infJobs is the job list of one Forward call; recycled so a call allocates nothing.
+type infJobs struct {
+	j  []infJob
+	wg sync.WaitGroup
+}
+
+var (
+	jobsMu   sync.Mutex
+	jobsFree []*infJobs
+)
+
+func getJobs(parts int) *infJobs {
+	jobsMu.Lock()
+	defer jobsMu.Unlock()
+	for i := len(jobsFree) - 1; i >= 0; i-- {
+		if js := jobsFree[i]; cap(js.j) >= parts {
+			jobsFree[i] = jobsFree[len(jobsFree)-1]
+			jobsFree = jobsFree[:len(jobsFree)-1]
+			js.j = js.j[:parts]
+			return js
+		}
+	}
+	if cap(jobsFree) < 16 {
+		jobsFree = make([]*infJobs, 0, 16)
+	}
+	return &infJobs{j: make([]infJob, parts)}
+}
+
+func putJobs(js *infJobs) {
+	for i := range js.j {
+		js.j[i] = infJob{} // drop references to the caller's slices
+	}
+	jobsMu.Lock()
+	if len(jobsFree) < cap(jobsFree) { // bounded: a burst of concurrent calls does not pin memory forever
+		jobsFree = append(jobsFree, js)
+	}
+	jobsMu.Unlock()
+}
+
+// infWorkers is a fixed set of long-lived goroutines that run the shares of a batch beyond the
+// caller's own. Starting goroutines per call would allocate; these are started once, on first use.
+// A job never waits on another job, so a bounded pool cannot deadlock: a queued job runs as soon as
+// any worker is free.
+var infWorkers workerPool
+
+type workerPool struct {
+	once sync.Once
+	jobs chan *infJob
+}
+
+func (p *workerPool) submit(j *infJob) {
+	p.once.Do(func() {
+		n := runtime.GOMAXPROCS(0)
+		p.jobs = make(chan *infJob, 4*n)
+		for i := 0; i < n; i++ {
+			go func() {
+				for j := range p.jobs {
+					j.run()
+					j.wg.Done()
+				}
+			}()
+		}
+	})
+	p.jobs <- j
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""Time PyTorch on the kit's two models and print Go benchmark format.
+
+The lines are named like `bench --format benchfmt` names ours, with an extra impl=pytorch key:
+
+    BenchmarkInfer/impl=pytorch/model=cnn/batch=128/threads=2  200  24500000 ns/op  5224 images/s
+
+so one benchstat run shows PyTorch and this kit side by side (`make bench-torch` does it).
+
+PyTorch runs at its best setting on this machine: OpenBLAS picks its own (AVX-512) kernels
+(OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset) with OPENBLAS_NUM_THREADS=1, torch.set_num_threads(2),
+and glibc's malloc told not to return memory to the kernel (MALLOC_MMAP_THRESHOLD_,
+MALLOC_TRIM_THRESHOLD_), since otherwise page faults on fresh activation buffers dominate the CNN.
+Those variables act at process start, so the script re-executes itself with them unless they are
+already set. Models are in eval mode under no_grad; oneDNN runs the convolutions.
+
+Usage: /usr/bin/python3 testdata/torch_bench.py [--count 6] [--benchtime 1.0] [--model all]
+"""
+import argparse
+import os
+import platform
+import sys
+import time
+
+ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "MALLOC_MMAP_THRESHOLD_": "2147483648",
+    "MALLOC_TRIM_THRESHOLD_": "4294967296",
+}
+UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def ensure_env():
+    if all(os.environ.get(k) == v for k, v in ENV.items()) and not any(k in os.environ for k in UNSET):
+        return
+    env = dict(os.environ)
+    env.update(ENV)
+    for k in UNSET:
+        env.pop(k, None)
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+ensure_env()
+
+import torch  # noqa: E402  (after the environment is fixed: OpenBLAS reads it when loaded)
+import torch.nn as nn  # noqa: E402
+
+
+class ANN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.bn1 = nn.Linear(784, 512), nn.BatchNorm1d(512)
+        self.fc2, self.bn2 = nn.Linear(512, 256), nn.BatchNorm1d(256)
+        self.fc3, self.bn3 = nn.Linear(256, 128), nn.BatchNorm1d(128)
+        self.fc4 = nn.Linear(128, 10)
+        self.drop = nn.Dropout(0.3)
+
+    def forward(self, x):
+        x = x.flatten(1)
+        x = self.drop(torch.relu(self.bn1(self.fc1(x))))
+        x = self.drop(torch.relu(self.bn2(self.fc2(x))))
+        x = self.drop(torch.relu(self.bn3(self.fc3(x))))
+        return self.fc4(x)
+
+
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32)
+        self.conv2, self.bn2 = nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64)
+        self.conv3, self.bn3 = nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128)
+        self.pool = nn.MaxPool2d(2)
+        self.drop1, self.drop2 = nn.Dropout(0.25), nn.Dropout(0.3)
+        self.fc1, self.fc2 = nn.Linear(1152, 256), nn.Linear(256, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn1(self.conv1(x))))
+        x = self.pool(torch.relu(self.bn2(self.conv2(x))))
+        x = self.pool(torch.relu(self.bn3(self.conv3(x))))
+        x = self.drop1(x).flatten(1)
+        x = self.drop2(torch.relu(self.fc1(x)))
+        return self.fc2(x)
+
+
+def time_model(model, batch, benchtime):
+    """Go's testing.B in miniature: grow the iteration count until a run lasts benchtime seconds."""
+    x = torch.randn(batch, 1, 28, 28)
+    with torch.no_grad():
+        for _ in range(5):
+            model(x)
+        n = 1
+        while True:
+            t0 = time.perf_counter_ns()
+            for _ in range(n):
+                model(x)
+            dt = time.perf_counter_ns() - t0
+            if dt >= benchtime * 1e9 or n >= 1_000_000:
+                return n, dt / n
+            n = max(n + 1, min(100 * n, int(n * 1.2 * benchtime * 1e9 / max(dt, 1))))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=6, help="runs per benchmark (like go test -count)")
+    ap.add_argument("--benchtime", type=float, default=1.0, help="seconds per run")
+    ap.add_argument("--model", default="all", choices=["ann", "cnn", "all"])
+    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    ap.add_argument("--batch", default="1,128", help="comma-separated batch sizes")
+    a = ap.parse_args()
+
+    torch.manual_seed(0)
+    torch.set_num_threads(a.threads)
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    print("goos: linux")
+    print("goarch: %s" % {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine()))
+    print("pkg: github.com/simdnn/simdnn/bench")
+    if cpu:
+        print("cpu: %s" % cpu)
+    print("torch: %s" % torch.__version__)
+    models = ["ann", "cnn"] if a.model == "all" else [a.model]
+    for name in models:
+        model = (ANN() if name == "ann" else CNN()).eval()
+        for batch in [int(b) for b in a.batch.split(",")]:
+            for _ in range(a.count):
+                n, ns = time_model(model, batch, a.benchtime)
+                print("BenchmarkInfer/impl=pytorch/model=%s/batch=%d/threads=%d \t%8d\t%12.0f ns/op\t%12.1f ns/image\t%12.1f images/s"
+                      % (name, batch, a.threads, n, ns, ns / batch, batch * 1e9 / ns), flush=True)
+
+
+if __name__ == "__main__":
+    main()
