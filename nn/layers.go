@@ -363,12 +363,26 @@ func (d *dropout) forward(x []float32, n int, training bool) []float32 {
 	if d.fixedMask != nil {
 		copy(d.mask, d.fixedMask)
 	} else {
+		// Two 32-bit uniforms per draw from the generator: the mask is serial (one seeded stream),
+		// so its cost matters. P(u < p·2³²) = p to within 2⁻³².
 		keep := 1 / (1 - d.p)
-		for i := range d.mask {
-			if d.rng.Float32() < d.p {
-				d.mask[i] = 0
-			} else {
-				d.mask[i] = keep
+		thresh := uint32(float64(d.p) * (1 << 32))
+		mask := d.mask
+		for len(mask) >= 2 {
+			r := d.rng.Uint64()
+			mask[0], mask[1] = keep, keep
+			if uint32(r) < thresh {
+				mask[0] = 0
+			}
+			if uint32(r>>32) < thresh {
+				mask[1] = 0
+			}
+			mask = mask[2:]
+		}
+		if len(mask) == 1 {
+			mask[0] = keep
+			if uint32(d.rng.Uint64()) < thresh {
+				mask[0] = 0
 			}
 		}
 	}
