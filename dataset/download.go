@@ -90,6 +90,10 @@ func fetch(ctx context.Context, client *http.Client, src, dst, name string) erro
 		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide the data from other users
+		tmp.Close()
+		return err
+	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, maxDownload+1))
 	if err != nil {

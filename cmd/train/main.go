@@ -1,0 +1,199 @@
+// Command train reproduces the study: it trains the ANN and the CNN on Fashion-MNIST with the
+// study's recipe, writes each model (safetensors) and its metrics into the output directory and
+// prints the study's Key Findings table from our measurements.
+//
+//	train [--model ann|cnn|all] [--epochs 18] [--batch 128] [--lr 0.001] [--seed 1]
+//	      [--data DIR] [--out out] [--limit N] [--threads N] [--download]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/simdnn/simdnn/dataset"
+	"github.com/simdnn/simdnn/kernels"
+	"github.com/simdnn/simdnn/nn"
+	"github.com/simdnn/simdnn/train"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	model    string
+	epochs   int
+	batch    int
+	lr       float64
+	seed     int64
+	data     string
+	out      string
+	limit    int
+	threads  int
+	download bool
+}
+
+// run is the whole command; it returns the exit code. Every error is one line on stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// A bug must still end as one line and exit code 1, not a stack dump.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "train: internal error: %v\n", r)
+			code = 1
+		}
+	}()
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "train: %v\n", err)
+		return 1
+	}
+	if err := train1(ctx, o, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "train: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		return 1
+	}
+	return 0
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.StringVar(&o.model, "model", "all", "model to train: ann, cnn or all")
+	fs.IntVar(&o.epochs, "epochs", 18, "training epochs")
+	fs.IntVar(&o.batch, "batch", 128, "mini-batch size")
+	fs.Float64Var(&o.lr, "lr", 0.001, "Adam's initial learning rate")
+	fs.Int64Var(&o.seed, "seed", 1, "seed of initialization, dropout, split and shuffling")
+	fs.StringVar(&o.data, "data", "", "Fashion-MNIST directory (default: $"+dataset.EnvDir+", else "+dataset.SystemDir+", else ./"+dataset.LocalDir+")")
+	fs.StringVar(&o.out, "out", "out", "output directory for models, metrics and the summary")
+	fs.IntVar(&o.limit, "limit", 0, "train on only the first N training images (0: all 54,000), for quick runs")
+	fs.IntVar(&o.threads, "threads", 0, "threads (GOMAXPROCS); 0: all cores")
+	fs.BoolVar(&o.download, "download", false, "download the dataset from the official mirror into --data (default ./"+dataset.LocalDir+") first")
+	// The flag package's own messages span lines (error plus usage); print one line instead, and the
+	// usage only when asked for.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fmt.Fprintln(stderr, "usage: train [flags]")
+			fs.PrintDefaults()
+		}
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q (flags only; see train -h)", fs.Arg(0))
+	}
+	switch {
+	case o.model != "all" && o.model != "ann" && o.model != "cnn":
+		return o, fmt.Errorf("--model %q: want ann, cnn or all", o.model)
+	case o.epochs < 1:
+		return o, fmt.Errorf("--epochs %d: want at least 1", o.epochs)
+	case o.batch < 2:
+		return o, fmt.Errorf("--batch %d: want at least 2 (BatchNorm needs two images)", o.batch)
+	case !(o.lr > 0) || math.IsInf(o.lr, 0):
+		return o, fmt.Errorf("--lr %v: want a positive number", o.lr)
+	case o.limit < 0:
+		return o, fmt.Errorf("--limit %d: want 0 (all) or a positive count", o.limit)
+	case o.threads < 0:
+		return o, fmt.Errorf("--threads %d: want 0 (all cores) or a positive count", o.threads)
+	case o.out == "":
+		return o, errors.New("--out must name a directory")
+	}
+	return o, nil
+}
+
+func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	if o.threads > 0 {
+		runtime.GOMAXPROCS(o.threads)
+	}
+	kernels.UseWithGonum() // all of nn's GEMMs on our SGEMM
+
+	dir := o.data
+	if o.download {
+		if dir == "" {
+			dir = dataset.LocalDir
+		}
+		fmt.Fprintf(stderr, "downloading Fashion-MNIST from %s into %s\n", dataset.MirrorURL, dir)
+		if err := dataset.Download(ctx, dir, dataset.MirrorURL); err != nil {
+			return err
+		}
+	}
+	dir, err := dataset.FindDir(dir)
+	if err != nil {
+		return err
+	}
+	ds, err := dataset.Load(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	data := train.PrepareData(ds, o.seed, o.limit)
+	archs := nn.Archs
+	if o.model != "all" {
+		archs = []string{o.model}
+	}
+	fmt.Fprintf(stdout, "Fashion-MNIST from %s: %d train / %d validation / %d test images; mean %.4f std %.4f; %d threads, kernels %s\n",
+		dir, data.Train.Len(), data.Val.Len(), data.Test.Len(), data.Mean, data.Std, runtime.GOMAXPROCS(0), kernels.Current().Name)
+
+	var ran []*train.Metrics
+	for _, arch := range archs {
+		if err := ctx.Err(); err != nil {
+			return errors.New("interrupted")
+		}
+		cfg := train.Config{Arch: arch, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, OutDir: o.out,
+			Observer: newProgress(stdout, stderr)}
+		m, _, err := train.Run(cfg, data)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: train %.2f%%  val %.2f%%  test %.2f%% (loss %.4f)  %d parameters  %.1f s/epoch  → %s\n",
+			arch, 100*m.Train.Acc, 100*m.Val.Acc, 100*m.Test.Acc, m.Test.Loss, m.Params, m.SecondsPerEpoch,
+			filepath.Join(o.out, m.ModelFile))
+		ran = append(ran, m)
+	}
+
+	// The table covers this run's models and, when only one was trained, the other model's latest
+	// metrics in the output directory, so `--model cnn` after `--model ann` still compares them.
+	all := ran
+	for _, arch := range nn.Archs {
+		if hasArch(ran, arch) {
+			continue
+		}
+		m, err := train.ReadMetrics(filepath.Join(o.out, arch+".metrics.json"))
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(stdout, "(the %s column is from the earlier run in %s, started %s)\n", strings.ToUpper(arch), o.out, m.Started.Format("2006-01-02 15:04"))
+		all = append(all, m)
+	}
+	s := train.Summarize(all)
+	if err := train.WriteSummary(o.out, s); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nKey Findings (ours vs the study's)\n\n%s", s.Table())
+	return nil
+}
+
+func hasArch(ms []*train.Metrics, arch string) bool {
+	for _, m := range ms {
+		if m.Arch == arch {
+			return true
+		}
+	}
+	return false
+}
