@@ -89,7 +89,7 @@ func fetch(ctx context.Context, client *http.Client, src, dst, name string) erro
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
+	defer os.Remove(tmp.Name())              // a no-op after the rename
 	if err := tmp.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide the data from other users
 		tmp.Close()
 		return err
