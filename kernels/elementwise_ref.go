@@ -102,7 +102,8 @@ func adamRef(p, g, m, v []float32, b1, b2, stepSize, sqrtBC2, eps float32) {
 
 // maxPool2x2Ref pools planes of h×w into planes of (h/2)×(w/2) (floor, like PyTorch: a trailing odd
 // row or column is dropped). idx records where each maximum was in its window: 2·dy + dx. The first
-// maximum wins ties; a NaN wins over numbers, so NaN propagates as in PyTorch.
+// maximum wins ties (so −0 before +0 gives −0); a NaN wins over numbers (the first NaN), so NaN
+// propagates as in PyTorch.
 func maxPool2x2Ref(dst []float32, idx []uint8, src []float32, planes, h, w int) {
 	oh, ow := h/2, w/2
 	for p := 0; p < planes; p++ {
@@ -112,15 +113,23 @@ func maxPool2x2Ref(dst []float32, idx []uint8, src []float32, planes, h, w int) 
 		for y := 0; y < oh; y++ {
 			r0 := in[2*y*w : 2*y*w+w]
 			r1 := in[(2*y+1)*w : (2*y+1)*w+w]
-			for x := 0; x < ow; x++ {
-				best, at := r0[2*x], uint8(0)
-				for k, v := range [3]float32{r0[2*x+1], r1[2*x], r1[2*x+1]} {
-					if v > best || (v != v && best == best) {
-						best, at = v, uint8(k+1)
-					}
+			o, ox := out[y*ow:y*ow+ow], ix[y*ow:y*ow+ow]
+			for x := range o {
+				a, b, c, d := r0[2*x], r0[2*x+1], r1[2*x], r1[2*x+1]
+				// The first element equal to the window's maximum, or its first NaN; written as
+				// selects rather than a compare-and-branch chain, which mispredicts on real data.
+				m := max(a, b, c, d)
+				best, at := d, uint8(3)
+				if c == m || c != c {
+					best, at = c, 2
 				}
-				out[y*ow+x] = best
-				ix[y*ow+x] = at
+				if b == m || b != b {
+					best, at = b, 1
+				}
+				if a == m || a != a {
+					best, at = a, 0
+				}
+				o[x], ox[x] = best, at
 			}
 		}
 	}
@@ -136,9 +145,19 @@ func maxPool2x2BackRef(dx, dy []float32, idx []uint8, planes, h, w int) {
 		g := dy[p*oh*ow : (p+1)*oh*ow]
 		ix := idx[p*oh*ow : (p+1)*oh*ow]
 		for y := 0; y < oh; y++ {
-			for x := 0; x < ow; x++ {
-				k := int(ix[y*ow+x])
-				out[(2*y+(k>>1))*w+2*x+(k&1)] = g[y*ow+x]
+			r0, r1 := out[2*y*w:2*y*w+w], out[(2*y+1)*w:(2*y+1)*w+w]
+			gy, iy := g[y*ow:y*ow+ow], ix[y*ow:y*ow+ow]
+			for x, v := range gy {
+				switch iy[x] {
+				case 0:
+					r0[2*x] = v
+				case 1:
+					r0[2*x+1] = v
+				case 2:
+					r1[2*x] = v
+				default:
+					r1[2*x+1] = v
+				}
 			}
 		}
 	}

@@ -15,29 +15,37 @@ func Im2col3x3(col, src []float32, n, cin, h, w int) {
 // im2col3x3 unfolds images i0 ≤ img < i1 of src into col, a [cin·9][(i1−i0)·h·w] matrix.
 func im2col3x3(col, src []float32, n, cin, h, w, i0, i1 int) {
 	m := (i1 - i0) * h * w
+	hw := h * w
 	for ci := 0; ci < cin; ci++ {
 		for kh := 0; kh < 3; kh++ {
+			// Output rows y0 ≤ y < y1 read input row y+kh−1; the others are padding.
+			y0, y1 := max(0, 1-kh), min(h, h+1-kh)
 			for kw := 0; kw < 3; kw++ {
 				dst := col[(ci*9+kh*3+kw)*m : (ci*9+kh*3+kw+1)*m]
 				for img := i0; img < i1; img++ {
-					plane := src[(ci*n+img)*h*w : (ci*n+img+1)*h*w]
-					for y := 0; y < h; y++ {
-						out := dst[((img-i0)*h+y)*w : ((img-i0)*h+y+1)*w]
-						sy := y + kh - 1
-						if sy < 0 || sy >= h {
-							clear(out)
-							continue
+					in := src[(ci*n+img)*hw : (ci*n+img+1)*hw]
+					out := dst[(img-i0)*hw : (img-i0+1)*hw]
+					clear(out[:min(y0, y1)*w])
+					clear(out[y1*w:])
+					if y0 >= y1 { // h = 1: this kh reads only padding
+						continue
+					}
+					// The valid rows are one contiguous block of the input, shifted by kw−1 columns:
+					// copy it in one go, then zero the column that wrapped around from the next or
+					// previous row. Per-row copies cost a call each on 7- to 28-wide images.
+					s0 := (y0 + kh - 1) * w
+					switch kw {
+					case 0:
+						copy(out[y0*w+1:y1*w], in[s0:])
+						for y := y0; y < y1; y++ {
+							out[y*w] = 0
 						}
-						in := plane[sy*w : (sy+1)*w]
-						switch kw {
-						case 0: // input column x−1
-							out[0] = 0
-							copy(out[1:], in[:w-1])
-						case 1:
-							copy(out, in)
-						case 2: // input column x+1
-							copy(out[:w-1], in[1:])
-							out[w-1] = 0
+					case 1:
+						copy(out[y0*w:y1*w], in[s0:])
+					case 2:
+						copy(out[y0*w:y1*w-1], in[s0+1:])
+						for y := y0; y < y1; y++ {
+							out[y*w+w-1] = 0
 						}
 					}
 				}
@@ -55,24 +63,42 @@ func Col2im3x3(dx, col []float32, n, cin, h, w int) {
 	need("Col2im3x3", "dx", len(dx), cin*m)
 	need("Col2im3x3", "col", len(col), cin*9*m)
 	add := current.Load().ew.add
+	hw := h * w
+	saved := make([]float32, h) // the wrapped-around column, restored after a block add
 	for ci := 0; ci < cin; ci++ {
 		for kh := 0; kh < 3; kh++ {
+			y0, y1 := max(0, 1-kh), min(h, h+1-kh)
+			if y0 >= y1 {
+				continue
+			}
 			for kw := 0; kw < 3; kw++ {
 				src := col[(ci*9+kh*3+kw)*m : (ci*9+kh*3+kw+1)*m]
 				for img := 0; img < n; img++ {
-					plane := dx[(ci*n+img)*h*w : (ci*n+img+1)*h*w]
-					// Output rows whose input row sy = y+kh−1 lies inside the image.
-					for y := max(0, 1-kh); y < min(h, h+1-kh); y++ {
-						g := src[(img*h+y)*w : (img*h+y+1)*w]
-						sy := y + kh - 1
-						d := plane[sy*w : (sy+1)*w]
-						switch kw {
-						case 0:
-							add(d[:w-1], g[1:])
-						case 1:
-							add(d, g)
-						case 2:
-							add(d[1:], g[:w-1])
+					d := dx[(ci*n+img)*hw : (ci*n+img+1)*hw]
+					g := src[img*hw : (img+1)*hw]
+					// Mirror of im2col3x3: one block add of the valid rows, shifted by kw−1. The
+					// shift makes the block also touch one column it must not (padding entries of
+					// g land on the neighbouring row's edge); save that column and put it back,
+					// which is exact, unlike subtracting again.
+					s0, rows := (y0+kh-1)*w, y1-y0
+					switch kw {
+					case 0: // d[sy][x−1] += g[y][x]; the wrapped entries are d[sy][w−1], all rows but the last
+						for r := 0; r < rows-1; r++ {
+							saved[r] = d[s0+r*w+w-1]
+						}
+						add(d[s0:s0+rows*w-1], g[y0*w+1:y1*w])
+						for r := 0; r < rows-1; r++ {
+							d[s0+r*w+w-1] = saved[r]
+						}
+					case 1:
+						add(d[s0:s0+rows*w], g[y0*w:y1*w])
+					case 2: // d[sy][x+1] += g[y][x]; the wrapped entries are d[sy][0], all rows but the first
+						for r := 1; r < rows; r++ {
+							saved[r] = d[s0+r*w]
+						}
+						add(d[s0+1:s0+rows*w], g[y0*w:y1*w-1])
+						for r := 1; r < rows; r++ {
+							d[s0+r*w] = saved[r]
 						}
 					}
 				}
