@@ -76,6 +76,12 @@ func curvesFigure(runs []*run) ([]byte, error) {
 	if math.IsInf(lossMin, 0) {
 		return nil, fmt.Errorf("no epochs to plot")
 	}
+	type stepLabel struct {
+		x, rate float64
+		archs   []string
+	}
+	stepLabels := map[string]stepLabel{}
+	var stepKeys []string
 	for ri, r := range runs {
 		c := colorOf(r.Arch)
 		name := archName(r.Arch)
@@ -130,20 +136,35 @@ func curvesFigure(runs []*run) ([]byte, error) {
 					pp.p.Legend.Add(name+" learning rate lowered", l)
 				}
 			}
-			lab, err := plotter.NewLabels(plotter.XYLabels{
-				XYs:    plotter.XYs{{X: x, Y: (accMin + accMax) / 2}},
-				Labels: []string{fmt.Sprintf("lr → %s ", fmtLR(rates[k]))},
-			})
-			if err != nil {
-				return nil, err
+			key := fmt.Sprintf("%d|%g", ep, rates[k])
+			if _, ok := stepLabels[key]; !ok {
+				stepKeys = append(stepKeys, key)
 			}
-			lab.TextStyle[0].Color = c
-			lab.TextStyle[0].Font.Size = tickSize
-			lab.TextStyle[0].Rotation = math.Pi / 2
-			lab.TextStyle[0].XAlign = draw.XCenter
-			lab.TextStyle[0].YAlign = draw.YTop
-			acc.Add(lab)
+			sl := stepLabels[key]
+			sl.x, sl.rate, sl.archs = x, rates[k], append(sl.archs, r.Arch)
+			stepLabels[key] = sl
 		}
+	}
+	// One label per step; a step both models took at the same epoch gets one grey label.
+	for _, key := range stepKeys {
+		sl := stepLabels[key]
+		lab, err := plotter.NewLabels(plotter.XYLabels{
+			XYs:    plotter.XYs{{X: sl.x, Y: (accMin + accMax) / 2}},
+			Labels: []string{fmt.Sprintf("lr → %s", fmtLR(sl.rate))},
+		})
+		if err != nil {
+			return nil, err
+		}
+		st := &lab.TextStyle[0]
+		st.Color = color.Gray{Y: 60}
+		if len(sl.archs) == 1 {
+			st.Color = colorOf(sl.archs[0])
+		}
+		st.Font.Size = tickSize
+		st.Rotation = math.Pi / 2
+		st.XAlign, st.YAlign = draw.XCenter, draw.YBottom
+		lab.Offset = vg.Point{X: -vg.Points(3)}
+		acc.Add(lab)
 	}
 	return figure("", [][]*plot.Plot{{loss, acc}}, 15*vg.Inch, 6*vg.Inch)
 }

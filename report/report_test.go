@@ -68,6 +68,10 @@ func writeTinyData(t *testing.T, dir string, tr, te dataset.Split) {
 // from the metrics, and the model files must reproduce the recorded predictions (no warning).
 func TestBuildEndToEnd(t *testing.T) {
 	out, data := t.TempDir(), t.TempDir()
+	if k := os.Getenv("REPORT_KEEP"); k != "" {
+		out, data = k, filepath.Join(k, "data")
+		os.MkdirAll(data, 0o755)
+	}
 	tr, te := tinySplit(60, 1), tinySplit(200, 2)
 	writeTinyData(t, data, tr, te)
 	for i, arch := range []string{"ann", "cnn"} {

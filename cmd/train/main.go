@@ -53,6 +53,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			code = 1
 		}
 	}()
+	if len(args) > 0 && args[0] == "report" {
+		return runReport(args[1:], stdout, stderr)
+	}
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -186,7 +189,7 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nKey Findings (ours vs the study's)\n\n%s", s.Table())
-	return nil
+	return writeReport(o.out, dir, stdout)
 }
 
 func hasArch(ms []*train.Metrics, arch string) bool {
