@@ -1,0 +1,82 @@
+package report
+
+import (
+	"testing"
+)
+
+func TestRowNormalize(t *testing.T) {
+	got := rowNormalize([][]int{{3, 1, 0}, {0, 0, 0}, {1, 1, 2}})
+	want := [][]float64{{0.75, 0.25, 0}, {0, 0, 0}, {0.25, 0.25, 0.5}}
+	for i := range want {
+		for j := range want[i] {
+			if got[i][j] != want[i][j] {
+				t.Fatalf("row-normalized %v, want %v", got, want)
+			}
+		}
+	}
+}
+
+func TestPairRank(t *testing.T) {
+	ps := []pairRow{{A: 0, B: 6, Count: 9}, {A: 2, B: 6, Count: 5}}
+	for _, c := range []struct{ a, b, want int }{{6, 0, 1}, {0, 6, 1}, {2, 6, 2}, {6, 2, 2}, {4, 6, 0}} {
+		if got := pairRank(ps, c.a, c.b); got != c.want {
+			t.Errorf("rank of %d↔%d = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestLRSteps(t *testing.T) {
+	r := &run{Epochs: []epochRow{{Epoch: 1, LR: 1e-3}, {Epoch: 2, LR: 1e-3}, {Epoch: 3, LR: 5e-4}, {Epoch: 4, LR: 5e-4}, {Epoch: 5, LR: 2.5e-4}}}
+	ep, rates := lrSteps(r)
+	if len(ep) != 2 || ep[0] != 3 || ep[1] != 5 || rates[0] != 5e-4 || rates[1] != 2.5e-4 {
+		t.Fatalf("steps %v at rates %v, want epochs [3 5] rates [0.0005 0.00025]", ep, rates)
+	}
+	if ep, _ := lrSteps(&run{Epochs: []epochRow{{Epoch: 1, LR: 1e-3}}}); len(ep) != 0 {
+		t.Fatalf("one epoch gave steps %v", ep)
+	}
+}
+
+// TestFLOPs: the efficiency table's FLOPs per image, by hand from the architectures (2 per
+// multiply-add; conv output positions × out channels × in channels × 9).
+func TestFLOPs(t *testing.T) {
+	ann := 2 * (784*512 + 512*256 + 256*128 + 128*10)
+	cnn := 2 * (28*28*32*9 + 14*14*64*32*9 + 7*7*128*64*9 + 1152*256 + 256*10)
+	if ann != 1133056 || cnn != 15497216 {
+		t.Fatalf("hand counts changed: %d %d", ann, cnn)
+	}
+	if flopsPerImage("ann") != float64(ann) || flopsPerImage("cnn") != float64(cnn) || flopsPerImage("x") != 0 {
+		t.Fatalf("flopsPerImage: ann %g cnn %g", flopsPerImage("ann"), flopsPerImage("cnn"))
+	}
+}
+
+func TestFormats(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+	}{
+		{groupInt(569226), "569,226"}, {groupInt(999), "999"}, {groupInt(1000), "1,000"}, {groupInt(-1234567), "-1,234,567"},
+		{fmtPct(0.93045), "93.05%"}, {fmtPts(0.0355), "+3.55"}, {fmtPts(-0.01), "-1.00"},
+		{fmtDelta(0.1), "+0.100"}, {fmtScore(0.8766), "0.877"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+// TestVerdict compares with the study at its whole-percent precision.
+func TestVerdict(t *testing.T) {
+	for _, c := range []struct {
+		v, lo, hi float64
+		want      string
+	}{
+		{0.8949, 0.88, 0.89, "in line with the study"}, // rounds to 89%
+		{0.8967, 0.88, 0.89, "above the study"},        // rounds to 90%
+		{0.8749, 0.88, 0.89, "below the study"},
+		{0.9304, 0.92, 0.92, "above the study"},
+		{0.9249, 0.92, 0.92, "in line with the study"},
+	} {
+		if got := verdict(c.v, c.lo, c.hi); got != c.want {
+			t.Errorf("verdict(%g, %g, %g) = %q, want %q", c.v, c.lo, c.hi, got, c.want)
+		}
+	}
+}
