@@ -12,12 +12,12 @@ var (
 		lanes: 8, relu: relu_avx2, reluBack: reluBack_avx2, affine: affine_avx2, affineReLU: affineReLU_avx2,
 		add: add_avx2, sum: sum_avx2, sumSqDev: sumSqDev_avx2, sumDot: sumDot_avx2,
 		bnNorm: bnNorm_avx2, bnBack: bnBack_avx2, adam: adam_avx2,
-	}.kernels()
+	}.kernels(maxPool2x2Ref, maxPool2x2BackRef)
 	ewAVX512 = ewAsmSet{
 		lanes: 16, relu: relu_avx512, reluBack: reluBack_avx512, affine: affine_avx512, affineReLU: affineReLU_avx512,
 		add: add_avx512, sum: sum_avx512, sumSqDev: sumSqDev_avx512, sumDot: sumDot_avx512,
 		bnNorm: bnNorm_avx512, bnBack: bnBack_avx512, adam: adam_avx512,
-	}.kernels()
+	}.kernels(maxPoolAVX512, maxPoolBackAVX512)
 )
 
 // ewAsmSet is one ISA's generated kernels, each valid only for a multiple of lanes elements.
@@ -36,7 +36,10 @@ type ewAsmSet struct {
 	adam       func(p, g, m, v []float32, b1, c1, b2, c2, stepSize, sqrtBC2, eps float32)
 }
 
-func (s ewAsmSet) kernels() ewKernels {
+func (s ewAsmSet) kernels(
+	maxPool func(dst []float32, idx []uint8, src []float32, planes, h, w int),
+	maxPoolBack func(dx, dy []float32, idx []uint8, planes, h, w int),
+) ewKernels {
 	// vec is the length of the part the assembly handles.
 	vec := func(n int) int { return n &^ (s.lanes - 1) }
 	return ewKernels{
@@ -94,7 +97,35 @@ func (s ewAsmSet) kernels() ewKernels {
 			s.adam(p[:n], g[:n], m[:n], v[:n], b1, 1-b1, b2, 1-b2, stepSize, sqrtBC2, eps)
 			adamRef(p[n:], g[n:], m[n:], v[n:], b1, b2, stepSize, sqrtBC2, eps)
 		},
-		maxPool:     maxPool2x2Ref,
-		maxPoolBack: maxPool2x2BackRef,
+		maxPool:     maxPool,
+		maxPoolBack: maxPoolBack,
+	}
+}
+
+func maxPoolAVX512(dst []float32, idx []uint8, src []float32, planes, h, w int) {
+	if planes < 1 || h < 2 || w < 2 {
+		return // no output
+	}
+	maxPool_avx512(dst, idx, src, planes, h, w)
+}
+
+// maxPoolBackAVX512 lets the assembly write every pooled row in full and zeroes what pooling dropped:
+// the last column when w is odd and the last row when h is odd.
+func maxPoolBackAVX512(dx, dy []float32, idx []uint8, planes, h, w int) {
+	if planes < 1 || h < 2 || w < 2 {
+		clear(dx[:planes*h*w])
+		return
+	}
+	maxPoolBack_avx512(dx, dy, idx, planes, h, w)
+	for p := 0; p < planes; p++ {
+		plane := dx[p*h*w : (p+1)*h*w]
+		if w%2 == 1 {
+			for y := 0; y < h&^1; y++ {
+				plane[y*w+w-1] = 0
+			}
+		}
+		if h%2 == 1 {
+			clear(plane[(h-1)*w:])
+		}
 	}
 }

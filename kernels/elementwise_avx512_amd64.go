@@ -91,3 +91,19 @@ func bnBack_avx512(dx []float32, dy []float32, xhat []float32, k float32, a floa
 //		p[i] -= stepSize * (m[i] / (sqrt(v[i])/sqrtBC2 + eps)) // FMA
 //	}
 func adam_avx512(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, stepSize float32, sqrtBC2 float32, eps float32)
+
+// maxPool_avx512 is maxPool2x2Ref (planes ≥ 1, h ≥ 2, w ≥ 2): for every 2×2 window,
+//
+//	best, at := r0[2x], 0
+//	for k, v := range []float32{r0[2x+1], r1[2x], r1[2x+1]} {
+//		if v > best || v != v && best == best {
+//			best, at = v, k+1
+//		}
+//	}
+//	dst[y][x], idx[y][x] = best, at
+func maxPool_avx512(dst []float32, idx []uint8, src []float32, planes int, h int, w int)
+
+// maxPoolBack_avx512 is maxPool2x2BackRef without the zeroing of a dropped odd last row or
+// column (planes ≥ 1, h ≥ 2, w ≥ 2): it writes every element of the pooled rows, dy where idx
+// points and 0 elsewhere.
+func maxPoolBack_avx512(dx []float32, dy []float32, idx []uint8, planes int, h int, w int)

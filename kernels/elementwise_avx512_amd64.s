@@ -681,3 +681,357 @@ adam_avx512_one:
 adam_avx512_done:
 	VZEROUPPER
 	RET
+
+DATA maxpool_even<>+0(SB)/4, $0x00000000
+DATA maxpool_even<>+4(SB)/4, $0x00000002
+DATA maxpool_even<>+8(SB)/4, $0x00000004
+DATA maxpool_even<>+12(SB)/4, $0x00000006
+DATA maxpool_even<>+16(SB)/4, $0x00000008
+DATA maxpool_even<>+20(SB)/4, $0x0000000a
+DATA maxpool_even<>+24(SB)/4, $0x0000000c
+DATA maxpool_even<>+28(SB)/4, $0x0000000e
+DATA maxpool_even<>+32(SB)/4, $0x00000010
+DATA maxpool_even<>+36(SB)/4, $0x00000012
+DATA maxpool_even<>+40(SB)/4, $0x00000014
+DATA maxpool_even<>+44(SB)/4, $0x00000016
+DATA maxpool_even<>+48(SB)/4, $0x00000018
+DATA maxpool_even<>+52(SB)/4, $0x0000001a
+DATA maxpool_even<>+56(SB)/4, $0x0000001c
+DATA maxpool_even<>+60(SB)/4, $0x0000001e
+GLOBL maxpool_even<>(SB), RODATA|NOPTR, $64
+
+DATA maxpool_odd<>+0(SB)/4, $0x00000001
+DATA maxpool_odd<>+4(SB)/4, $0x00000003
+DATA maxpool_odd<>+8(SB)/4, $0x00000005
+DATA maxpool_odd<>+12(SB)/4, $0x00000007
+DATA maxpool_odd<>+16(SB)/4, $0x00000009
+DATA maxpool_odd<>+20(SB)/4, $0x0000000b
+DATA maxpool_odd<>+24(SB)/4, $0x0000000d
+DATA maxpool_odd<>+28(SB)/4, $0x0000000f
+DATA maxpool_odd<>+32(SB)/4, $0x00000011
+DATA maxpool_odd<>+36(SB)/4, $0x00000013
+DATA maxpool_odd<>+40(SB)/4, $0x00000015
+DATA maxpool_odd<>+44(SB)/4, $0x00000017
+DATA maxpool_odd<>+48(SB)/4, $0x00000019
+DATA maxpool_odd<>+52(SB)/4, $0x0000001b
+DATA maxpool_odd<>+56(SB)/4, $0x0000001d
+DATA maxpool_odd<>+60(SB)/4, $0x0000001f
+GLOBL maxpool_odd<>(SB), RODATA|NOPTR, $64
+
+DATA maxpool_lo<>+0(SB)/4, $0x00000000
+DATA maxpool_lo<>+4(SB)/4, $0x00000010
+DATA maxpool_lo<>+8(SB)/4, $0x00000001
+DATA maxpool_lo<>+12(SB)/4, $0x00000011
+DATA maxpool_lo<>+16(SB)/4, $0x00000002
+DATA maxpool_lo<>+20(SB)/4, $0x00000012
+DATA maxpool_lo<>+24(SB)/4, $0x00000003
+DATA maxpool_lo<>+28(SB)/4, $0x00000013
+DATA maxpool_lo<>+32(SB)/4, $0x00000004
+DATA maxpool_lo<>+36(SB)/4, $0x00000014
+DATA maxpool_lo<>+40(SB)/4, $0x00000005
+DATA maxpool_lo<>+44(SB)/4, $0x00000015
+DATA maxpool_lo<>+48(SB)/4, $0x00000006
+DATA maxpool_lo<>+52(SB)/4, $0x00000016
+DATA maxpool_lo<>+56(SB)/4, $0x00000007
+DATA maxpool_lo<>+60(SB)/4, $0x00000017
+GLOBL maxpool_lo<>(SB), RODATA|NOPTR, $64
+
+DATA maxpool_hi<>+0(SB)/4, $0x00000008
+DATA maxpool_hi<>+4(SB)/4, $0x00000018
+DATA maxpool_hi<>+8(SB)/4, $0x00000009
+DATA maxpool_hi<>+12(SB)/4, $0x00000019
+DATA maxpool_hi<>+16(SB)/4, $0x0000000a
+DATA maxpool_hi<>+20(SB)/4, $0x0000001a
+DATA maxpool_hi<>+24(SB)/4, $0x0000000b
+DATA maxpool_hi<>+28(SB)/4, $0x0000001b
+DATA maxpool_hi<>+32(SB)/4, $0x0000000c
+DATA maxpool_hi<>+36(SB)/4, $0x0000001c
+DATA maxpool_hi<>+40(SB)/4, $0x0000000d
+DATA maxpool_hi<>+44(SB)/4, $0x0000001d
+DATA maxpool_hi<>+48(SB)/4, $0x0000000e
+DATA maxpool_hi<>+52(SB)/4, $0x0000001e
+DATA maxpool_hi<>+56(SB)/4, $0x0000000f
+DATA maxpool_hi<>+60(SB)/4, $0x0000001f
+GLOBL maxpool_hi<>(SB), RODATA|NOPTR, $64
+
+DATA maxpool_masks<>+0(SB)/2, $0x0000
+DATA maxpool_masks<>+2(SB)/2, $0x0001
+DATA maxpool_masks<>+4(SB)/2, $0x0003
+DATA maxpool_masks<>+6(SB)/2, $0x0007
+DATA maxpool_masks<>+8(SB)/2, $0x000f
+DATA maxpool_masks<>+10(SB)/2, $0x001f
+DATA maxpool_masks<>+12(SB)/2, $0x003f
+DATA maxpool_masks<>+14(SB)/2, $0x007f
+DATA maxpool_masks<>+16(SB)/2, $0x00ff
+DATA maxpool_masks<>+18(SB)/2, $0x01ff
+DATA maxpool_masks<>+20(SB)/2, $0x03ff
+DATA maxpool_masks<>+22(SB)/2, $0x07ff
+DATA maxpool_masks<>+24(SB)/2, $0x0fff
+DATA maxpool_masks<>+26(SB)/2, $0x1fff
+DATA maxpool_masks<>+28(SB)/2, $0x3fff
+DATA maxpool_masks<>+30(SB)/2, $0x7fff
+DATA maxpool_masks<>+32(SB)/2, $0xffff
+GLOBL maxpool_masks<>(SB), RODATA|NOPTR, $34
+
+// func maxPool_avx512(dst []float32, idx []uint8, src []float32, planes int, h int, w int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·maxPool_avx512(SB), NOSPLIT, $0-96
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         idx_base+24(FP), CX
+	MOVQ         src_base+48(FP), DX
+	MOVQ         planes+72(FP), BX
+	MOVQ         h+80(FP), SI
+	MOVQ         w+88(FP), DI
+	VMOVDQU32    maxpool_even<>+0(SB), Z0
+	VMOVDQU32    maxpool_odd<>+0(SB), Z1
+	MOVL         $0x00000001, R8
+	VPBROADCASTD R8, Z2
+	MOVL         $0x00000002, R8
+	VPBROADCASTD R8, Z3
+	MOVL         $0x00000003, R8
+	VPBROADCASTD R8, Z4
+	MOVQ         DI, R8
+	SHLQ         $0x02, R8
+	MOVQ         SI, R9
+	ANDQ         $0x01, R9
+	IMULQ        R8, R9
+	SHRQ         $0x01, SI
+	SHRQ         $0x01, DI
+	LEAQ         maxpool_masks<>+0(SB), R10
+	MOVQ         DI, R11
+	ANDQ         $0x0f, R11
+	KMOVW        (R10)(R11*2), K1
+	LEAQ         (R11)(R11*1), R12
+	MOVQ         $0x00000010, R13
+	MOVQ         R12, R14
+	CMPQ         R14, R13
+	CMOVQGT      R13, R14
+	KMOVW        (R10)(R14*2), K2
+	XORQ         R14, R14
+	SUBQ         R13, R12
+	CMOVQGT      R12, R14
+	KMOVW        (R10)(R14*2), K3
+	MOVQ         BX, BX
+
+maxPool_avx512_plane:
+	MOVQ SI, R10
+
+maxPool_avx512_row:
+	MOVQ DX, R12
+	MOVQ DI, R13
+	SHRQ $0x04, R13
+
+maxPool_avx512_chunk:
+	TESTQ     R13, R13
+	JZ        maxPool_avx512_tail
+	VMOVUPS   (R12), Z5
+	VMOVUPS   64(R12), Z6
+	VMOVAPS   Z5, Z7
+	VPERMT2PS Z6, Z0, Z7
+	VMOVAPS   Z5, Z5
+	VPERMT2PS Z6, Z1, Z5
+	VMOVUPS   (R12)(R8*1), Z6
+	VMOVUPS   64(R12)(R8*1), Z10
+	VMOVAPS   Z6, Z11
+	VPERMT2PS Z10, Z0, Z11
+	VMOVAPS   Z6, Z6
+	VPERMT2PS Z10, Z1, Z6
+	VPXORD    Z8, Z8, Z8
+	VCMPPS    $0x1e, Z7, Z5, K4
+	VCMPPS    $0x03, Z5, Z5, K5
+	VCMPPS    $0x07, Z7, Z7, K6
+	KANDW     K5, K6, K5
+	KORW      K4, K5, K4
+	VMOVAPS   Z5, K4, Z7
+	VMOVDQA32 Z2, K4, Z8
+	VCMPPS    $0x1e, Z7, Z11, K4
+	VCMPPS    $0x03, Z11, Z11, K5
+	VCMPPS    $0x07, Z7, Z7, K6
+	KANDW     K5, K6, K5
+	KORW      K4, K5, K4
+	VMOVAPS   Z11, K4, Z7
+	VMOVDQA32 Z3, K4, Z8
+	VCMPPS    $0x1e, Z7, Z6, K4
+	VCMPPS    $0x03, Z6, Z6, K5
+	VCMPPS    $0x07, Z7, Z7, K6
+	KANDW     K5, K6, K5
+	KORW      K4, K5, K4
+	VMOVAPS   Z6, K4, Z7
+	VMOVDQA32 Z4, K4, Z8
+	VMOVUPS   Z7, (AX)
+	VPMOVDB   Z8, (CX)
+	ADDQ      $0x80, R12
+	ADDQ      $0x40, AX
+	ADDQ      $0x10, CX
+	DECQ      R13
+	JMP       maxPool_avx512_chunk
+
+maxPool_avx512_tail:
+	TESTQ     R11, R11
+	JZ        maxPool_avx512_next
+	VMOVUPS.Z (R12), K2, Z5
+	VMOVUPS.Z 64(R12), K3, Z6
+	VMOVAPS   Z5, Z7
+	VPERMT2PS Z6, Z0, Z7
+	VMOVAPS   Z5, Z5
+	VPERMT2PS Z6, Z1, Z5
+	VMOVUPS.Z (R12)(R8*1), K2, Z6
+	VMOVUPS.Z 64(R12)(R8*1), K3, Z10
+	VMOVAPS   Z6, Z11
+	VPERMT2PS Z10, Z0, Z11
+	VMOVAPS   Z6, Z6
+	VPERMT2PS Z10, Z1, Z6
+	VPXORD    Z9, Z9, Z9
+	VCMPPS    $0x1e, Z7, Z5, K4
+	VCMPPS    $0x03, Z5, Z5, K5
+	VCMPPS    $0x07, Z7, Z7, K6
+	KANDW     K5, K6, K5
+	KORW      K4, K5, K4
+	VMOVAPS   Z5, K4, Z7
+	VMOVDQA32 Z2, K4, Z9
+	VCMPPS    $0x1e, Z7, Z11, K4
+	VCMPPS    $0x03, Z11, Z11, K5
+	VCMPPS    $0x07, Z7, Z7, K6
+	KANDW     K5, K6, K5
+	KORW      K4, K5, K4
+	VMOVAPS   Z11, K4, Z7
+	VMOVDQA32 Z3, K4, Z9
+	VCMPPS    $0x1e, Z7, Z6, K4
+	VCMPPS    $0x03, Z6, Z6, K5
+	VCMPPS    $0x07, Z7, Z7, K6
+	KANDW     K5, K6, K5
+	KORW      K4, K5, K4
+	VMOVAPS   Z6, K4, Z7
+	VMOVDQA32 Z4, K4, Z9
+	VMOVUPS   Z7, K1, (AX)
+	VPMOVDB   Z9, K1, (CX)
+	LEAQ      (AX)(R11*4), AX
+	ADDQ      R11, CX
+
+maxPool_avx512_next:
+	LEAQ (DX)(R8*2), DX
+	DECQ R10
+	JNZ  maxPool_avx512_row
+	ADDQ R9, DX
+	DECQ BX
+	JNZ  maxPool_avx512_plane
+	VZEROUPPER
+	RET
+
+// func maxPoolBack_avx512(dx []float32, dy []float32, idx []uint8, planes int, h int, w int)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·maxPoolBack_avx512(SB), NOSPLIT, $0-96
+	MOVQ         dy_base+24(FP), AX
+	MOVQ         idx_base+48(FP), CX
+	MOVQ         dx_base+0(FP), DX
+	MOVQ         planes+72(FP), BX
+	MOVQ         h+80(FP), SI
+	MOVQ         w+88(FP), DI
+	VMOVDQU32    maxpool_lo<>+0(SB), Z0
+	VMOVDQU32    maxpool_hi<>+0(SB), Z1
+	MOVL         $0x00000001, R8
+	VPBROADCASTD R8, Z3
+	MOVL         $0x00000002, R8
+	VPBROADCASTD R8, Z4
+	MOVL         $0x00000003, R8
+	VPBROADCASTD R8, Z5
+	VPXORD       Z2, Z2, Z2
+	MOVQ         DI, R8
+	SHLQ         $0x02, R8
+	MOVQ         SI, R9
+	ANDQ         $0x01, R9
+	IMULQ        R8, R9
+	SHRQ         $0x01, SI
+	SHRQ         $0x01, DI
+	LEAQ         maxpool_masks<>+0(SB), R10
+	MOVQ         DI, R11
+	ANDQ         $0x0f, R11
+	KMOVW        (R10)(R11*2), K1
+	LEAQ         (R11)(R11*1), R12
+	MOVQ         $0x00000010, R13
+	MOVQ         R12, R14
+	CMPQ         R14, R13
+	CMOVQGT      R13, R14
+	KMOVW        (R10)(R14*2), K2
+	XORQ         R14, R14
+	SUBQ         R13, R12
+	CMOVQGT      R12, R14
+	KMOVW        (R10)(R14*2), K3
+	MOVQ         BX, BX
+
+maxPoolBack_avx512_plane:
+	MOVQ SI, R10
+
+maxPoolBack_avx512_row:
+	MOVQ DX, R12
+	MOVQ DI, R13
+	SHRQ $0x04, R13
+
+maxPoolBack_avx512_chunk:
+	TESTQ     R13, R13
+	JZ        maxPoolBack_avx512_tail
+	VMOVUPS   (AX), Z6
+	VPMOVZXBD (CX), Z7
+	VPCMPEQD  Z2, Z7, K4
+	VMOVAPS.Z Z6, K4, Z8
+	VPCMPEQD  Z3, Z7, K4
+	VMOVAPS.Z Z6, K4, Z9
+	VPCMPEQD  Z4, Z7, K4
+	VMOVAPS.Z Z6, K4, Z10
+	VPCMPEQD  Z5, Z7, K4
+	VMOVAPS.Z Z6, K4, Z6
+	VMOVAPS   Z8, Z7
+	VPERMT2PS Z9, Z0, Z7
+	VMOVAPS   Z8, Z8
+	VPERMT2PS Z9, Z1, Z8
+	VMOVUPS   Z7, (R12)
+	VMOVUPS   Z8, 64(R12)
+	VMOVAPS   Z10, Z7
+	VPERMT2PS Z6, Z0, Z7
+	VMOVAPS   Z10, Z8
+	VPERMT2PS Z6, Z1, Z8
+	VMOVUPS   Z7, (R12)(R8*1)
+	VMOVUPS   Z8, 64(R12)(R8*1)
+	ADDQ      $0x80, R12
+	ADDQ      $0x40, AX
+	ADDQ      $0x10, CX
+	DECQ      R13
+	JMP       maxPoolBack_avx512_chunk
+
+maxPoolBack_avx512_tail:
+	TESTQ       R11, R11
+	JZ          maxPoolBack_avx512_next
+	VMOVUPS.Z   (AX), K1, Z6
+	VPMOVZXBD.Z (CX), K1, Z7
+	VPCMPEQD    Z2, Z7, K4
+	VMOVAPS.Z   Z6, K4, Z8
+	VPCMPEQD    Z3, Z7, K4
+	VMOVAPS.Z   Z6, K4, Z9
+	VPCMPEQD    Z4, Z7, K4
+	VMOVAPS.Z   Z6, K4, Z10
+	VPCMPEQD    Z5, Z7, K4
+	VMOVAPS.Z   Z6, K4, Z6
+	VMOVAPS     Z8, Z7
+	VPERMT2PS   Z9, Z0, Z7
+	VMOVAPS     Z8, Z8
+	VPERMT2PS   Z9, Z1, Z8
+	VMOVUPS     Z7, K2, (R12)
+	VMOVUPS     Z8, K3, 64(R12)
+	VMOVAPS     Z10, Z7
+	VPERMT2PS   Z6, Z0, Z7
+	VMOVAPS     Z10, Z8
+	VPERMT2PS   Z6, Z1, Z8
+	VMOVUPS     Z7, K2, (R12)(R8*1)
+	VMOVUPS     Z8, K3, 64(R12)(R8*1)
+	LEAQ        (AX)(R11*4), AX
+	ADDQ        R11, CX
+
+maxPoolBack_avx512_next:
+	LEAQ (DX)(R8*2), DX
+	DECQ R10
+	JNZ  maxPoolBack_avx512_row
+	ADDQ R9, DX
+	DECQ BX
+	JNZ  maxPoolBack_avx512_plane
+	VZEROUPPER
+	RET

@@ -11,9 +11,15 @@ func TestMaxPool2x2(t *testing.T) {
 	ewEachImpl(t, func(t *testing.T, k ewKernels) {
 		r := rand.New(rand.NewPCG(31, 32))
 		for _, hw := range [][2]int{{2, 2}, {1, 5}, {3, 3}, {4, 6}, {7, 7}, {14, 14}, {28, 28}, {5, 34}, {6, 66}, {3, 35}} {
-			for _, planes := range []int{1, 3} {
+			for _, planes := range []int{1, 3, 4} {
 				h, w := hw[0], hw[1]
 				src := ewRand(r, planes*h*w, 5, true)
+				if planes == 4 {
+					// Few distinct values, ±0 among them: ties everywhere decide the index.
+					for i := range src {
+						src[i] = []float32{-1, 0, float32(math.Copysign(0, -1)), 1, 2}[r.IntN(5)]
+					}
+				}
 				if planes == 1 && h == 2 && w == 2 {
 					src = []float32{1, 1, 1, 1} // ties: the first wins
 				}

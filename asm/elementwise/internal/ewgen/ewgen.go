@@ -35,6 +35,7 @@ func All(isa gen.ISA) {
 	BNNorm(isa)
 	BNBack(isa)
 	Adam(isa)
+	MaxPool(isa)
 }
 
 func (k *g) mem(base reg.Register, off int) Mem {
