@@ -197,7 +197,7 @@ func MaxPool(isa gen.ISA) {
 			VPXORD(at, at, at)
 			for _, cand := range []struct{ v, k reg.VecVirtual }{{b, one}, {c, two}, {d, three}} {
 				gt, nan, ok := K(), K(), K()
-				VCMPPS(Imm(0x1e), best, cand.v, gt) // cand > best (ordered)
+				VCMPPS(Imm(0x1e), best, cand.v, gt)    // cand > best (ordered)
 				VCMPPS(Imm(0x03), cand.v, cand.v, nan) // cand is NaN
 				VCMPPS(Imm(0x07), best, best, ok)      // best is not NaN
 				KANDW(nan, ok, nan)
