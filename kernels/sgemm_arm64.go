@@ -17,3 +17,18 @@ package kernels
 //
 //go:noescape
 func sgemmKernel_8x12_neon(k int, a, b, c *float32, ldc int)
+
+// sgemmKernelEx_8x12_neon is sgemmKernel_8x12_neon with the driver's store modes fused (gemmKernels
+// kernelEx): for each i < 8, j < 12,
+//
+//	v := 0
+//	if flags&gemmLoadC != 0 { v = c[i*ldc+j] }
+//	for p := 0; p < k; p++ { v += a[p*8+i] * b[p*12+j] }
+//	if flags&gemmBias != 0 { v += bias[i] }
+//	if flags&gemmReLU != 0 && v < 0 { v = 0 }
+//	c[i*ldc+j] = v
+//
+// bias is read only when gemmBias is set; c is read only when gemmLoadC is set.
+//
+//go:noescape
+func sgemmKernelEx_8x12_neon(k int, a, b, c *float32, ldc int, bias *float32, flags int)

@@ -130,3 +130,126 @@ func TestSgemmKernel_8x12_neon_NaNInf(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmKernelEx_8x12_neon checks the fused store modes against the loop in the stub's doc comment,
+// every flag combination: C not read without gemmLoadC (NaN there must vanish), bias per row,
+// ReLU keeping NaN and -0 (v < 0 is false for both) bit for bit.
+func TestSgemmKernelEx_8x12_neon(t *testing.T) {
+	const mr, nr, guard = 8, 12, 5
+	rng := rand.New(rand.NewPCG(8, 12))
+	negZero := float32(math.Copysign(0, -1))
+	for flags := 0; flags < 8; flags++ {
+		for _, k := range []int{1, 2, 3, 4, 5, 9, 33} {
+			ldc := nr + 3
+			a := make([]float32, k*mr)
+			b := make([]float32, k*nr)
+			for i := range a {
+				a[i] = rng.Float32()*2 - 1
+			}
+			for i := range b {
+				b[i] = rng.Float32()*2 - 1
+			}
+			// Row 7 of A is zero, so with C = -0 and bias -0 that row's result is exactly -0 (or +0).
+			for p := 0; p < k; p++ {
+				a[p*mr+7] = 0
+			}
+			bias := make([]float32, mr+1) // one past the tile, poisoned: must not be read
+			for i := range bias {
+				bias[i] = rng.Float32()*2 - 1
+			}
+			bias[7], bias[mr] = negZero, float32(math.NaN())
+			const sentinel = float32(-777.25)
+			c := make([]float32, guard+(mr-1)*ldc+nr+guard)
+			for i := range c {
+				c[i] = sentinel
+			}
+			for i := 0; i < mr; i++ {
+				for j := 0; j < nr; j++ {
+					c[guard+i*ldc+j] = rng.Float32()*2 - 1
+				}
+			}
+			c[guard+7*ldc] = negZero
+			c[guard+2*ldc+5] = float32(math.NaN()) // reaches the output only through gemmLoadC
+			want := append([]float32(nil), c...)
+			for i := 0; i < mr; i++ {
+				for j := 0; j < nr; j++ {
+					var v float32
+					if flags&gemmLoadC != 0 {
+						v = want[guard+i*ldc+j]
+					}
+					for p := 0; p < k; p++ {
+						v += a[p*mr+i] * b[p*nr+j]
+					}
+					if flags&gemmBias != 0 {
+						v += bias[i]
+					}
+					if flags&gemmReLU != 0 && v < 0 {
+						v = 0
+					}
+					want[guard+i*ldc+j] = v
+				}
+			}
+			sgemmKernelEx_8x12_neon(k, &a[0], &b[0], &c[guard], ldc, &bias[0], flags)
+			for idx := range c {
+				got, w := c[idx], want[idx]
+				var ok bool
+				switch {
+				case w != w:
+					ok = got != got
+				case w == 0 || w == sentinel:
+					ok = math.Float32bits(got) == math.Float32bits(w)
+				default:
+					ok = math.Abs(float64(got-w)) <= 1e-5*(1+math.Abs(float64(w)))
+				}
+				if !ok {
+					t.Fatalf("flags=%03b k=%d: c offset %d = %v (%#08x), want %v (%#08x)", flags, k, idx-guard,
+						got, math.Float32bits(got), w, math.Float32bits(w))
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmKernelEx_8x12_neon_SignedZero: with A = 1, B = -0, C = -0 and bias = -0 every lane of the
+// tile ends on a signed zero, so the ReLU's "v < 0" (not "v <= 0") is checked in all 24 registers.
+func TestSgemmKernelEx_8x12_neon_SignedZero(t *testing.T) {
+	const mr, nr, k = 8, 12, 2
+	negZero := float32(math.Copysign(0, -1))
+	for flags := 0; flags < 8; flags++ {
+		a := make([]float32, k*mr)
+		b := make([]float32, k*nr)
+		bias := make([]float32, mr)
+		c := make([]float32, mr*nr)
+		for i := range a {
+			a[i] = 1
+		}
+		for i := range b {
+			b[i] = negZero
+		}
+		for i := range bias {
+			bias[i] = negZero
+		}
+		for i := range c {
+			c[i] = negZero
+		}
+		var v float32 // the doc-comment loop, the same for every element
+		if flags&gemmLoadC != 0 {
+			v = negZero
+		}
+		for p := 0; p < k; p++ {
+			v += 1 * negZero
+		}
+		if flags&gemmBias != 0 {
+			v += negZero
+		}
+		if flags&gemmReLU != 0 && v < 0 {
+			v = 0
+		}
+		sgemmKernelEx_8x12_neon(k, &a[0], &b[0], &c[0], nr, &bias[0], flags)
+		for idx, got := range c {
+			if math.Float32bits(got) != math.Float32bits(v) {
+				t.Fatalf("flags=%03b: c[%d][%d] = %#08x, want %#08x", flags, idx/nr, idx%nr, math.Float32bits(got), math.Float32bits(v))
+			}
+		}
+	}
+}
