@@ -3,7 +3,7 @@
 package kernels
 
 func avx512Impl() Impl {
-	return Impl{Name: "avx512", MR: 8, NR: 32, gemm: gemmAVX512, ew: ewAVX512}
+	return Impl{Name: "avx512", MR: 12, NR: 32, gemm: gemmAVX512, ew: ewAVX512}
 }
 
 func avx2Impl() Impl {

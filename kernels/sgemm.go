@@ -101,10 +101,17 @@ func threads() int {
 // kernelEx, optional, is the same product with the driver's store modes folded in (flags: gemmLoadC
 // adds the old C, otherwise C is overwritten and never read; gemmBias adds bias[i]; gemmReLU applies
 // max(x, 0) last). When it is nil the driver emulates it around kernel.
+//
+// rows, optional, holds kernelEx variants for the last r < MR rows of C (rows[r], same MR-strided A
+// panel): they spare a partial tile of rows the temporary tile and its wasted multiply-adds. A nil
+// entry falls back to the temporary tile.
 type gemmKernels struct {
 	kernel   func(k int, a, b, c *float32, ldc int)
-	kernelEx func(k int, a, b, c *float32, ldc int, bias *float32, flags int)
+	kernelEx gemmKernelEx
+	rows     []gemmKernelEx
 }
+
+type gemmKernelEx func(k int, a, b, c *float32, ldc int, bias *float32, flags int)
 
 const (
 	gemmLoadC = 1 << iota
@@ -112,18 +119,29 @@ const (
 	gemmReLU
 )
 
-// Cache blocking. KC×NR floats of B (one micro-panel) stay in the 48 KiB L1D while the A panels of a
-// block stream past it; the MC×KC block of A fills half of the 1 MiB L2; the KC×NC block of B is
-// packed once and read from L3 or memory once per MC block. Sized from these fixed figures on
-// purpose: cpuid's cache sizes are wrong under the hypervisor this was tuned on.
+// Cache blocking, for a 48 KiB L1D and a 1 MiB L2 per core (fixed figures on purpose: cpuid's cache
+// sizes are wrong under the hypervisor this was tuned on). The micro-kernel broadcasts A and loads B
+// as vectors, so, as in BLIS with the roles of A and B exchanged: one MR×KC micro-panel of A stays in
+// L1 while the KC×NR micro-panels of the KC×NC block of B stream from L2, where that block stays for
+// all of the MC×KC block of A (packed once, read from L3).
+var gemmKC, gemmL2Div = 256, 2
+
 const (
-	gemmKC       = 256
 	gemmL2Bytes  = 1 << 20
-	gemmNCMax    = 4096
+	gemmMCMax    = 4096
 	gemmMaxParts = 16
 	// Below this many multiply-adds a second thread costs more (wake-up, duplicate packing) than it saves.
 	gemmParallelMin = 1 << 21
 )
+
+// gemmBlocks returns the block sizes for an MR×NR kernel: KC (depth), MC (rows of A per packed
+// block, a multiple of MR) and NC (columns of B per packed block, a multiple of NR).
+func gemmBlocks(mr, nr int) (kc, mc, nc int) {
+	kc = gemmKC
+	mc = max(mr, gemmMCMax/mr*mr)
+	nc = max(nr, gemmL2Bytes/gemmL2Div/(kc*4)/nr*nr)
+	return kc, mc, nc
+}
 
 type gemmJob struct {
 	transA, transB bool
@@ -254,16 +272,14 @@ func (p *gemmPart) run() {
 	j := p.job
 	impl := j.impl
 	mr, nr := impl.MR, impl.NR
-	kc := gemmKC
-	mc := max(mr, (gemmL2Bytes/2)/(kc*4)/mr*mr)
-	nc := max(nr, gemmNCMax/nr*nr)
+	kc, mc, nc := gemmBlocks(mr, nr)
 
 	buf := getGemmBuf()
 	defer putGemmBuf(buf)
-	ncols := p.j1 - p.j0
-	buf.ap = aligned(&buf.memA, mc*kc+mr*nr)
-	buf.bp = aligned(&buf.memB, min(kc, j.k)*roundUp(min(nc, ncols), nr))
-	buf.tmp = buf.ap[mc*kc:]
+	kmax := min(kc, j.k)
+	buf.ap = aligned(&buf.memA, kmax*roundUp(min(mc, p.i1-p.i0), mr)+mr*nr)
+	buf.bp = aligned(&buf.memB, kmax*roundUp(min(nc, p.j1-p.j0), nr))
+	buf.tmp = buf.ap[len(buf.ap)-mr*nr:]
 
 	if j.beta != 0 && j.beta != 1 {
 		for i := p.i0; i < p.i1; i++ {
@@ -281,11 +297,11 @@ func (p *gemmPart) run() {
 		biasFlags |= gemmReLU
 	}
 
-	for jc := p.j0; jc < p.j1; jc += nc {
-		ncur := min(nc, p.j1-jc)
+	for ic := p.i0; ic < p.i1; ic += mc {
+		mcur := min(mc, p.i1-ic)
 		for pc := 0; pc < j.k; pc += kc {
 			kcur := min(kc, j.k-pc)
-			packB(buf.bp, j.b, j.ldb, j.transB, pc, kcur, jc, ncur, nr)
+			packA(buf.ap, j.a, j.lda, j.transA, j.alpha, ic, mcur, pc, kcur, mr)
 			flags := 0
 			if pc > 0 || j.beta != 0 {
 				flags |= gemmLoadC
@@ -293,22 +309,26 @@ func (p *gemmPart) run() {
 			if pc+kcur == j.k {
 				flags |= biasFlags
 			}
-			for ic := p.i0; ic < p.i1; ic += mc {
-				mcur := min(mc, p.i1-ic)
-				packA(buf.ap, j.a, j.lda, j.transA, j.alpha, ic, mcur, pc, kcur, mr)
-				for jr := 0; jr < ncur; jr += nr {
-					nn := min(nr, ncur-jr)
-					bpanel := &buf.bp[jr*kcur]
-					for ir := 0; ir < mcur; ir += mr {
-						mm := min(mr, mcur-ir)
-						apanel := &buf.ap[ir*kcur]
+			for jc := p.j0; jc < p.j1; jc += nc {
+				ncur := min(nc, p.j1-jc)
+				packB(buf.bp, j.b, j.ldb, j.transB, pc, kcur, jc, ncur, nr)
+				for ir := 0; ir < mcur; ir += mr {
+					mm := min(mr, mcur-ir)
+					apanel := &buf.ap[ir*kcur]
+					for jr := 0; jr < ncur; jr += nr {
+						nn := min(nr, ncur-jr)
+						bpanel := &buf.bp[jr*kcur]
 						ci := (ic+ir)*j.ldc + jc + jr
-						if mm == mr && nn == nr {
+						if nn == nr && (mm == mr || mm < len(impl.gemm.rows) && impl.gemm.rows[mm] != nil) {
 							var bias *float32
 							if flags&gemmBias != 0 {
 								bias = &j.bias[ic+ir]
 							}
-							impl.gemm.tile(mr, nr, kcur, apanel, bpanel, &j.c[ci], j.ldc, bias, flags)
+							if mm == mr {
+								impl.gemm.tile(mr, nr, kcur, apanel, bpanel, &j.c[ci], j.ldc, bias, flags)
+							} else {
+								impl.gemm.rows[mm](kcur, apanel, bpanel, &j.c[ci], j.ldc, bias, flags)
+							}
 							continue
 						}
 						// Edge tile: compute the full tile into tmp, merge the valid part.
@@ -386,23 +406,19 @@ func packA(ap, a []float32, lda int, trans bool, alpha float32, ic, mcur, pc, kc
 			}
 			continue
 		}
-		for i := 0; i < mm; i++ {
-			src := a[(ic+ir+i)*lda+pc : (ic+ir+i)*lda+pc+kcur]
-			d := dst[i:]
-			if alpha == 1 {
-				for p, v := range src {
-					d[p*mr] = v
-				}
-			} else {
-				for p, v := range src {
-					d[p*mr] = alpha * v
-				}
+		// op(A)[i][p] = a[i*lda+p]: a transpose of mm rows. Walking p outside and the rows inside
+		// writes the panel sequentially and keeps mm read streams open; the slice bounds are checked
+		// once here, so the inner loop uses unchecked loads.
+		first := a[(ic+ir)*lda+pc : (ic+ir+mm-1)*lda+pc+kcur]
+		base := unsafe.Pointer(&first[0])
+		stride := uintptr(lda) * 4
+		for p := 0; p < kcur; p++ {
+			d := dst[p*mr : p*mr+mr]
+			src := unsafe.Add(base, p*4)
+			for i := range d[:mm] {
+				d[i] = alpha * *(*float32)(unsafe.Add(src, uintptr(i)*stride))
 			}
-		}
-		for i := mm; i < mr; i++ {
-			for p := 0; p < kcur; p++ {
-				dst[p*mr+i] = 0
-			}
+			clear(d[mm:])
 		}
 	}
 }

@@ -22,3 +22,98 @@ package kernels
 //	}
 //	c[i*ldc+j] = acc
 func sgemmKernel_6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_1of6x16_avx2 is the SGEMM micro-kernel for an 1×16 tile of C. With packed panels
+// a[p*6+i] and b[p*16+j] and k ≥ 0 it computes, for i < 1, j < 16:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*6+i] * b[p*16+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_1of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_2of6x16_avx2 is the SGEMM micro-kernel for an 2×16 tile of C. With packed panels
+// a[p*6+i] and b[p*16+j] and k ≥ 0 it computes, for i < 2, j < 16:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*6+i] * b[p*16+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_2of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_3of6x16_avx2 is the SGEMM micro-kernel for an 3×16 tile of C. With packed panels
+// a[p*6+i] and b[p*16+j] and k ≥ 0 it computes, for i < 3, j < 16:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*6+i] * b[p*16+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_3of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_4of6x16_avx2 is the SGEMM micro-kernel for an 4×16 tile of C. With packed panels
+// a[p*6+i] and b[p*16+j] and k ≥ 0 it computes, for i < 4, j < 16:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*6+i] * b[p*16+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_4of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_5of6x16_avx2 is the SGEMM micro-kernel for an 5×16 tile of C. With packed panels
+// a[p*6+i] and b[p*16+j] and k ≥ 0 it computes, for i < 5, j < 16:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*6+i] * b[p*16+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_5of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)

@@ -4,12 +4,12 @@
 
 package kernels
 
-// sgemmKernel_8x32_avx512 is the SGEMM micro-kernel for an 8×32 tile of C. With packed panels
-// a[p*8+i] and b[p*32+j] and k ≥ 0 it computes, for i < 8, j < 32:
+// sgemmKernel_12x32_avx512 is the SGEMM micro-kernel for an 12×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 12, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*8+i] * b[p*32+j] // fused multiply-add
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -21,4 +21,213 @@ package kernels
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_8x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_1of12x32_avx512 is the SGEMM micro-kernel for an 1×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 1, j < 32:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_1of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_2of12x32_avx512 is the SGEMM micro-kernel for an 2×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 2, j < 32:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_2of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_3of12x32_avx512 is the SGEMM micro-kernel for an 3×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 3, j < 32:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_3of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_4of12x32_avx512 is the SGEMM micro-kernel for an 4×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 4, j < 32:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_4of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_5of12x32_avx512 is the SGEMM micro-kernel for an 5×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 5, j < 32:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_5of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_6of12x32_avx512 is the SGEMM micro-kernel for an 6×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 6, j < 32:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_6of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_7of12x32_avx512 is the SGEMM micro-kernel for an 7×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 7, j < 32:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_7of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_8of12x32_avx512 is the SGEMM micro-kernel for an 8×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 8, j < 32:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_8of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_9of12x32_avx512 is the SGEMM micro-kernel for an 9×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 9, j < 32:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_9of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_10of12x32_avx512 is the SGEMM micro-kernel for an 10×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 10, j < 32:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_10of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernel_11of12x32_avx512 is the SGEMM micro-kernel for an 11×32 tile of C. With packed panels
+// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 11, j < 32:
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernel_11of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)

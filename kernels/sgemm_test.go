@@ -170,8 +170,7 @@ func TestSgemmLargeBlocks(t *testing.T) {
 	// Crosses the MC and NC blocks (edge blocks too) and runs the two-thread split both ways.
 	forEachImpl(t, func(t *testing.T, impl Impl) {
 		rng := rand.New(rand.NewPCG(5, 6))
-		mc := (gemmL2Bytes / 2) / (gemmKC * 4) / impl.MR * impl.MR
-		nc := gemmNCMax / impl.NR * impl.NR
+		_, mc, nc := gemmBlocks(impl.MR, impl.NR)
 		for _, threads := range []int{1, 2} {
 			prev := SetMaxThreads(threads)
 			checkGemmCase(t, rng, gemmCase{m: mc + 3, n: 67, k: 300, alpha: 1, beta: 0, offA: 1})

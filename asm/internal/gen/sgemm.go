@@ -46,20 +46,31 @@ func Header() {
 // SgemmKernel emits sgemmKernel_<mr>x<nr>_<isa>, the register-tiled SGEMM micro-kernel: the mr×nr tile
 // of C lives in mr·nr/lanes vector registers for the whole k loop (unrolled by unroll), each step loads
 // nr/lanes vectors of the packed B panel and broadcasts mr elements of the packed A panel.
-func SgemmKernel(isa ISA, mr, nr, unroll int) {
+func SgemmKernel(isa ISA, mr, nr, unroll int) { sgemmKernel(isa, mr, mr, nr, unroll) }
+
+// SgemmKernelRows emits sgemmKernel_<rows>of<mr>x<nr>_<isa>: the same kernel for the first rows rows of
+// an MR-row packed A panel (its stride stays mr), so that the last rows of C, when m is not a
+// multiple of MR, are computed in place instead of through a temporary tile.
+func SgemmKernelRows(isa ISA, rows, mr, nr, unroll int) { sgemmKernel(isa, rows, mr, nr, unroll) }
+
+func sgemmKernel(isa ISA, rows, astride, nr, unroll int) {
+	mr := rows
 	nv := nr / isa.Lanes
 	if nv*isa.Lanes != nr {
 		panic("nr must be a multiple of the vector width")
 	}
 	name := fmt.Sprintf("sgemmKernel_%dx%d_%s", mr, nr, isa.Name)
+	if rows != astride {
+		name = fmt.Sprintf("sgemmKernel_%dof%dx%d_%s", rows, astride, nr, isa.Name)
+	}
 	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, bias *float32, flags int)")
 	Doc(
 		fmt.Sprintf("%s is the SGEMM micro-kernel for an %d×%d tile of C. With packed panels", name, mr, nr),
-		fmt.Sprintf("a[p*%d+i] and b[p*%d+j] and k ≥ 0 it computes, for i < %d, j < %d:", mr, nr, mr, nr),
+		fmt.Sprintf("a[p*%d+i] and b[p*%d+j] and k ≥ 0 it computes, for i < %d, j < %d:", astride, nr, mr, nr),
 		"",
 		"	var acc float32",
 		"	for p := 0; p < k; p++ {",
-		fmt.Sprintf("		acc += a[p*%d+i] * b[p*%d+j] // fused multiply-add", mr, nr),
+		fmt.Sprintf("		acc += a[p*%d+i] * b[p*%d+j] // fused multiply-add", astride, nr),
 		"	}",
 		"	if flags&1 != 0 { // load C",
 		"		acc += c[i*ldc+j]",
@@ -75,6 +86,22 @@ func SgemmKernel(isa ISA, mr, nr, unroll int) {
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
+
+	// Fetch the C tile while the k loop runs: its rows are ldc apart, usually far outside L1.
+	{
+		cp := Load(Param("c"), GP64())
+		ld := Load(Param("ldc"), GP64())
+		SHLQ(Imm(2), ld)
+		for i := 0; i < mr; i++ {
+			for off := 0; off < nr*4; off += 64 {
+				PREFETCHT0(Mem{Base: cp, Disp: off})
+			}
+			PREFETCHT0(Mem{Base: cp, Disp: nr*4 - 1})
+			if i < mr-1 {
+				ADDQ(ld, cp)
+			}
+		}
+	}
 
 	acc := make([][]reg.VecVirtual, mr)
 	for i := range acc {
@@ -97,7 +124,7 @@ func SgemmKernel(isa ISA, mr, nr, unroll int) {
 			VMOVUPS(Mem{Base: b, Disp: (u*nr + v*isa.Lanes) * 4}, bv[v])
 		}
 		for i := 0; i < mr; i++ {
-			m := Mem{Base: a, Disp: (u*mr + i) * 4}
+			m := Mem{Base: a, Disp: (u*astride + i) * 4}
 			if isa.Broadcast {
 				for v := 0; v < nv; v++ {
 					VFMADD231PS_BCST(m, bv[v], acc[i][v])
@@ -119,7 +146,7 @@ func SgemmKernel(isa ISA, mr, nr, unroll int) {
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	ADDQ(U32(unroll*mr*4), a)
+	ADDQ(U32(unroll*astride*4), a)
 	ADDQ(U32(unroll*nr*4), b)
 	SUBQ(Imm(uint64(unroll)), k)
 	CMPQ(k, Imm(uint64(unroll)))
@@ -130,7 +157,7 @@ func SgemmKernel(isa ISA, mr, nr, unroll int) {
 	JE(LabelRef("store"))
 	Label("tailloop")
 	step(0)
-	ADDQ(U32(mr*4), a)
+	ADDQ(U32(astride*4), a)
 	ADDQ(U32(nr*4), b)
 	DECQ(k)
 	JNZ(LabelRef("tailloop"))

@@ -1,4 +1,6 @@
-// Command avx2 generates kernels/sgemm_avx2_amd64.s and its stubs: the AVX2+FMA SGEMM micro-kernel.
+// Command avx2 generates kernels/sgemm_avx2_amd64.s and its stubs: the AVX2+FMA SGEMM micro-kernel
+// (6×16: 12 ymm accumulators, 2 B vectors, 2 broadcast registers) and its variants for the last 1–5
+// rows of C.
 package main
 
 import (
@@ -8,5 +10,8 @@ import (
 func main() {
 	gen.Header()
 	gen.SgemmKernel(gen.AVX2, 6, 16, 4)
+	for rows := 1; rows < 6; rows++ {
+		gen.SgemmKernelRows(gen.AVX2, rows, 6, 16, 4)
+	}
 	gen.Write()
 }

@@ -1,4 +1,6 @@
-// Command avx512 generates kernels/sgemm_avx512_amd64.s and its stubs: the AVX-512 SGEMM micro-kernel.
+// Command avx512 generates kernels/sgemm_avx512_amd64.s and its stubs: the AVX-512 SGEMM micro-kernel
+// (12×32: 24 zmm accumulators, 2 B vectors and 12 embedded broadcasts of A per step) and its variants
+// for the last 1–11 rows of C.
 package main
 
 import (
@@ -7,6 +9,9 @@ import (
 
 func main() {
 	gen.Header()
-	gen.SgemmKernel(gen.AVX512, 8, 32, 4)
+	gen.SgemmKernel(gen.AVX512, 12, 32, 4)
+	for rows := 1; rows < 12; rows++ {
+		gen.SgemmKernelRows(gen.AVX512, rows, 12, 32, 4)
+	}
 	gen.Write()
 }
