@@ -8,7 +8,7 @@ APT      = DEBIAN_FRONTEND=noninteractive apt-get
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATASET := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: setup run train bench bench-openblas benchstat test test-go test-noasm test-arm64 vet asm asm-check fuzz clean
+.PHONY: setup run train bench bench-openblas bench-torch benchstat test test-go test-noasm test-arm64 vet asm asm-check fuzz clean
 
 # setup installs what the kit needs from Debian: the dataset, qemu for the arm64 tests.
 setup:
@@ -28,9 +28,22 @@ bench:
 
 # benchstat compares the generic kernels with the best set this CPU runs.
 benchstat:
-	$(GO) test -run '^$$' -bench . -count 6 -benchtime 20x . > $(OUT)/bench-best.txt
-	KERNELS_ISA=generic $(GO) test -run '^$$' -bench . -count 6 -benchtime 20x . > $(OUT)/bench-generic.txt
+	mkdir -p $(OUT)
+	$(GO) test -run '^$$' -bench . -count 6 -benchtime 1s . > $(OUT)/bench-best.txt
+	KERNELS_ISA=generic $(GO) test -run '^$$' -bench . -count 6 -benchtime 1s . > $(OUT)/bench-generic.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat $(OUT)/bench-generic.txt $(OUT)/bench-best.txt
+
+# bench-torch puts PyTorch 1.13 (Debian's python3-torch, at its best setting here: see
+# testdata/torch_bench.py) and this kit in one benchstat table: both models, batch 1 and 128, 2 threads.
+TORCH_ENV = env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
+	MALLOC_MMAP_THRESHOLD_=2147483648 MALLOC_TRIM_THRESHOLD_=4294967296
+bench-torch:
+	mkdir -p $(OUT)
+	$(GO) run ./cmd/bench --random-weights --quiet --out $(OUT) --format benchfmt --batch 1,128 --threads 2 --count 6 \
+	  | sed 's|^BenchmarkInfer/|BenchmarkInfer/impl=simdnn/|' > $(OUT)/bench-simdnn.txt
+	$(TORCH_ENV) /usr/bin/python3 testdata/torch_bench.py --count 6 --threads 2 > $(OUT)/bench-pytorch.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat -col /impl -filter '/threads:2 -.unit:GFLOP/s' \
+	  $(OUT)/bench-pytorch.txt $(OUT)/bench-simdnn.txt
 
 # bench-openblas puts Debian's OpenBLAS (cgo, test-only build tag) beside our SGEMM in one benchstat
 # table, threads=1 and 2. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset so OpenBLAS picks its own

@@ -16,6 +16,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/simdnn/simdnn/bench"
@@ -41,6 +43,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	random := fs.Bool("random-weights", false, "benchmark freshly initialized models (no model file, no accuracy check)")
 	count := fs.Int("count", 1, "runs of each benchmark (like go test -count; benchstat wants several)")
 	benchtime := fs.Duration("benchtime", time.Second, "duration of each run")
+	batches := fs.String("batch", "1,8,32,128,512", "comma-separated batch sizes for the throughput")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: bench [flags]\n\nMeasures inference speed of the models train wrote (see `train`).\n\n")
@@ -67,12 +70,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *threads < 1 || *count < 1 || *benchtime <= 0 {
 		return fmt.Errorf("--threads, --count and --benchtime must be positive")
 	}
+	var bs []int
+	for _, f := range strings.Split(*batches, ",") {
+		b, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || b < 1 || b > 1<<16 {
+			return fmt.Errorf("--batch %q: want batch sizes between 1 and 65536, comma-separated", *batches)
+		}
+		bs = append(bs, b)
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
 	kernels.UseWithGonum()
 	cfg := bench.Config{Models: models, OutDir: *out, DataDir: *data, ISA: *isa, Threads: *threads,
-		RandomWeights: *random, Count: *count, Benchtime: *benchtime}
+		RandomWeights: *random, Count: *count, Benchtime: *benchtime, Batches: bs}
 	if !*quiet {
 		cfg.Progress = stderr
 	}
