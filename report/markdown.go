@@ -296,33 +296,34 @@ func verdict(v, lo, hi float64) string {
 }
 
 func (d *doc) efficiencyTable(b *strings.Builder) {
-	b.WriteString("| Model | Parameters | Weights (KiB, float32) | FLOPs per image | Throughput (images/s) | Latency, one image, median (µs) |\n|---|---|---|---|---|---|\n")
-	anyBench := false
+	b.WriteString("| Model | Parameters | Weights (KiB, float32) | FLOPs per image | Throughput (images/s) | GFLOP/s (% of peak) | Latency, one image, median (µs) |\n|---|---|---|---|---|---|---|\n")
+	var measured []benchRow
 	for _, r := range d.order {
-		br, ok := d.bench[r.Arch]
+		br := d.bench[r.Arch]
 		flops := flopsPerImage(r.Arch)
-		thr, lat := "—", "—"
-		if ok && br.Found {
-			anyBench = true
+		thr, gf, lat := "—", "—", "—"
+		if br.Found {
+			measured = append(measured, br)
 			if br.FLOPs > 0 {
 				flops = br.FLOPs
 			}
 			if br.Throughput > 0 {
-				thr = fmtRate(br.Throughput)
-				if br.ThroughputAt != "" {
-					thr += " (" + br.ThroughputAt + ")"
-				}
+				thr = fmt.Sprintf("%s (batch %d, %d threads)", fmtRate(br.Throughput), br.Batch, br.Threads)
+				gf = fmt.Sprintf("%s (%s%%)", fmtSec(br.GFLOPS), fmtSec(br.PctPeak))
 			}
 			if br.LatencyP50us > 0 {
 				lat = fmtMicros(br.LatencyP50us)
 			}
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", archName(r.Arch), groupInt(int64(r.Params)),
-			groupInt(int64(math.Round(float64(4*r.Params)/1024))), groupInt(int64(flops)), thr, lat)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", archName(r.Arch), groupInt(int64(r.Params)),
+			groupInt(int64(math.Round(float64(4*r.Params)/1024))), groupInt(int64(flops)), thr, gf, lat)
 	}
 	b.WriteString("\nFLOPs count a multiply-add as 2 over the convolution and linear layers (BatchNorm, ReLU and pooling are comparatively free).")
-	if !anyBench {
+	if len(measured) == 0 {
 		b.WriteString(" Throughput and latency appear once `bench` has written bench.json into this directory.")
+	} else {
+		m := measured[0]
+		fmt.Fprintf(b, " Throughput, GFLOP/s and latency from bench.json: kernel set %s on %s, inference graph with BatchNorm folded; weights from %s.", orDash(m.Kernels), orDash(m.CPU), orDash(m.Source))
 	}
 	b.WriteString("\n\n")
 }

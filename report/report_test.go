@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"image/png"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/simdnn/simdnn/bench"
 	"github.com/simdnn/simdnn/dataset"
 	"github.com/simdnn/simdnn/nn"
 	"github.com/simdnn/simdnn/train"
@@ -134,6 +136,48 @@ func TestBuildMetricsOnly(t *testing.T) {
 	}
 	if strings.Contains(md, "mistakes_") || strings.Contains(md, "gradcam") {
 		t.Error("report links figures it could not draw")
+	}
+}
+
+// TestBuildWithBench: with bench.json in the directory the efficiency table quotes its throughput
+// at batch 128 on the most threads, its GFLOP/s and its batch-1 latency.
+func TestBuildWithBench(t *testing.T) {
+	out := t.TempDir()
+	for i, arch := range []string{"ann", "cnn"} {
+		if err := train.WriteMetrics(metricsFile(out, arch), synthMetrics(arch, uint64(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := bench.Report{Kernels: "avx512", CPU: "AMD Ryzen 9 9950X 16-Core Processor", MaxProcs: 2}
+	for i, arch := range []string{"ann", "cnn"} {
+		m := &bench.ModelReport{Arch: arch, Source: "out/" + arch + ".safetensors", FLOPsPerImage: int64(1000003 * (i + 1)),
+			LatencyP50: 41234.5 * float64(i+1)}
+		for _, b := range []int{1, 128, 512} {
+			for th := 1; th <= 2; th++ {
+				m.Throughput = append(m.Throughput, bench.Point{Batch: b, Threads: th,
+					ImagesPerSec: float64(1000*b*th) + 0.4 + float64(i), GFLOPS: 12.34 * float64(b*th), PctPeak: 1.23 * float64(b*th)})
+			}
+		}
+		rep.Models = append(rep.Models, m)
+	}
+	raw, err := json.Marshal(&rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "bench.json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := BuildWith(out, Options{DataDir: filepath.Join(out, "none")}); err != nil {
+		t.Fatal(err)
+	}
+	md := readReport(t, out)
+	checkNumbers(t, out, md)
+	if !strings.Contains(md, "256,001 (batch 128, 2 threads)") || !strings.Contains(md, "| 41.2 |") {
+		t.Errorf("efficiency table does not quote batch 128 on 2 threads and the latency:\n%s", md)
+	}
+	os.WriteFile(filepath.Join(out, "bench.json"), []byte("[1,2"), 0o644)
+	if err := BuildWith(out, Options{DataDir: filepath.Join(out, "none")}); err == nil || !strings.Contains(err.Error(), "bench.json") {
+		t.Errorf("broken bench.json: %v", err)
 	}
 }
 
@@ -385,12 +429,49 @@ func checkNumbers(t *testing.T, out, md string) {
 	}
 
 	// Efficiency: parameters from the metrics, FLOPs from the architecture (checked by hand in
-	// TestFLOPs), throughput only with bench.json (absent here).
+	// TestFLOPs) unless bench.json gives them, throughput and latency only from bench.json.
 	flops := map[string]int{"ann": 1133056, "cnn": 15497216}
+	measured := map[string][3]string{}
+	tokens := regexp.MustCompile(`[+-]?\d[\d,]*(?:\.\d+)?%?`)
+	if raw, err := os.ReadFile(filepath.Join(out, "bench.json")); err == nil {
+		var rep bench.Report
+		if err := json.Unmarshal(raw, &rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range tokens.FindAllString(rep.CPU+" "+rep.Kernels, -1) {
+			allow(tok)
+		}
+		for _, m := range rep.Models {
+			flops[m.Arch] = int(m.FLOPsPerImage)
+			for _, tok := range tokens.FindAllString(m.Source, -1) {
+				allow(tok)
+			}
+			// The quoted point: batch 128 on the most threads.
+			var p *bench.Point
+			for i := range m.Throughput {
+				q := &m.Throughput[i]
+				if q.Batch == 128 && (p == nil || q.Threads > p.Threads) {
+					p = q
+				}
+			}
+			if p == nil {
+				t.Fatalf("test bench.json has no batch-128 point for %s", m.Arch)
+			}
+			measured[m.Arch] = [3]string{
+				fmt.Sprintf("%s (batch %s, %s threads)", grouped(int(math.Round(p.ImagesPerSec))), in(p.Batch), in(p.Threads)),
+				fmt.Sprintf("%s (%s)", allow(fmt.Sprintf("%.1f", p.GFLOPS)), allow(fmt.Sprintf("%.1f%%", p.PctPeak))),
+				allow(fmt.Sprintf("%.1f", m.LatencyP50/1e3)),
+			}
+		}
+	}
 	for _, row := range table(t, md, "## Efficiency") {
 		for _, m := range order {
 			if row[0] == name[m.Arch] {
-				exp := []string{row[0], grouped(m.Params), grouped(int(math.Round(float64(4*m.Params) / 1024))), grouped(flops[m.Arch]), "—", "—"}
+				meas, ok := measured[m.Arch]
+				if !ok {
+					meas = [3]string{"—", "—", "—"}
+				}
+				exp := []string{row[0], grouped(m.Params), grouped(int(math.Round(float64(4*m.Params) / 1024))), grouped(flops[m.Arch]), meas[0], meas[1], meas[2]}
 				if strings.Join(row, "|") != strings.Join(exp, "|") {
 					t.Errorf("efficiency row\n got %v\nwant %v", row, exp)
 				}
@@ -426,7 +507,6 @@ func checkNumbers(t *testing.T, out, md string) {
 		"10,000", "28", "7", "128", "0.02", "1", "2", "6", "8", "32", "64", "14", "512", "256", "10"} {
 		allow(s)
 	}
-	tokens := regexp.MustCompile(`[+-]?\d[\d,]*(?:\.\d+)?%?`)
 	for _, line := range strings.Split(md, "\n") {
 		if strings.HasPrefix(line, "![") {
 			continue // figure links: file names

@@ -1,11 +1,14 @@
 package report
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
+	"github.com/simdnn/simdnn/bench"
 	"github.com/simdnn/simdnn/nn"
 	"github.com/simdnn/simdnn/train"
 )
@@ -80,4 +83,54 @@ func fromMetrics(m *train.Metrics, path string) (*run, error) {
 	return r, nil
 }
 
-func loadBench(outDir string) (map[string]benchRow, error) { return map[string]benchRow{}, nil }
+// benchFile is where `bench` writes its results.
+func benchFile(outDir string) string { return filepath.Join(outDir, "bench.json") }
+
+// loadBench reads bench.json when present (absent is not an error: the efficiency table then shows
+// what the architecture alone determines). Throughput is quoted at batch 128 on the most threads
+// measured, the setting of the project's targets, or at the fastest point when batch 128 was not run.
+func loadBench(outDir string) (map[string]benchRow, error) {
+	rows := map[string]benchRow{}
+	b, err := os.ReadFile(benchFile(outDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return rows, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("report: %s: not a bench.json: %v", benchFile(outDir), err)
+	}
+	for _, m := range rep.Models {
+		if m == nil {
+			continue
+		}
+		row := benchRow{Arch: m.Arch, Found: true, FLOPs: float64(m.FLOPsPerImage), LatencyP50us: m.LatencyP50 / 1e3,
+			Kernels: rep.Kernels, CPU: rep.CPU, Source: m.Source}
+		var best *bench.Point
+		for i := range m.Throughput {
+			p := &m.Throughput[i]
+			if best == nil || better(p, best) {
+				best = p
+			}
+		}
+		if best != nil {
+			row.Throughput, row.GFLOPS, row.PctPeak = best.ImagesPerSec, best.GFLOPS, best.PctPeak
+			row.Batch, row.Threads = best.Batch, best.Threads
+		}
+		rows[m.Arch] = row
+	}
+	return rows, nil
+}
+
+// better prefers batch 128, then more threads, then more images/s.
+func better(p, q *bench.Point) bool {
+	if (p.Batch == 128) != (q.Batch == 128) {
+		return p.Batch == 128
+	}
+	if p.Batch == 128 && p.Threads != q.Threads {
+		return p.Threads > q.Threads
+	}
+	return p.ImagesPerSec > q.ImagesPerSec
+}

@@ -41,11 +41,14 @@ type pairRow struct {
 
 // benchRow is the part of bench.json the efficiency table shows.
 type benchRow struct {
-	Arch         string
-	FLOPs        float64 // per image
-	Throughput   float64 // images/s at the best batch/threads setting
-	ThroughputAt string  // e.g. "batch 128, 2 threads"
-	LatencyP50us float64 // batch-1 latency
-	Kernels      string
-	Found        bool
+	Arch           string
+	Found          bool
+	FLOPs          float64 // per image
+	Throughput     float64 // images/s at (Batch, Threads)
+	GFLOPS         float64
+	PctPeak        float64
+	Batch, Threads int
+	LatencyP50us   float64 // one image
+	Kernels, CPU   string
+	Source         string // model file or "random weights"
 }
