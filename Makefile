@@ -8,7 +8,7 @@ APT      = DEBIAN_FRONTEND=noninteractive apt-get
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATASET := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: setup run train bench bench-openblas bench-torch benchstat test test-go test-noasm test-arm64 vet asm asm-check fuzz clean
+.PHONY: setup run train report bench bench-openblas bench-torch benchstat test test-go test-noasm test-arm64 vet asm asm-check fuzz clean
 
 # setup installs what the kit needs from Debian: the dataset, qemu for the arm64 tests.
 setup:
@@ -22,6 +22,10 @@ run: setup
 
 train:
 	$(GO) run ./cmd/train --out $(OUT) $(ARGS)
+
+# report rebuilds $(OUT)/report.md and its figures from a finished run (train writes it at the end).
+report:
+	$(GO) run ./cmd/train report $(OUT)
 
 bench:
 	$(GO) run ./cmd/bench --out $(OUT) $(ARGS)

@@ -267,7 +267,7 @@ func confusionFigure(r *run) ([]byte, error) {
 			total += v
 		}
 	}
-	a, err := confusionPlot(fmt.Sprintf("%s test confusion matrix (counts, %d images)", archName(r.Arch), total),
+	a, err := confusionPlot(fmt.Sprintf("%s test confusion matrix (counts, %s images)", archName(r.Arch), groupInt(int64(total))),
 		counts, func(v float64) string { return fmt.Sprintf("%d", int(v)) }, r.Classes)
 	if err != nil {
 		return nil, err

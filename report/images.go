@@ -351,7 +351,7 @@ func (s *imageSection) markdown(b *strings.Builder, d *doc) {
 		return
 	}
 	fmt.Fprintf(b, "## What the CNN sees\n\n")
-	b.WriteString("Feature maps after each of the three stages for the first test image of the first few classes. Each tile is one channel scaled to its own range; the channels shown are the most active ones for that image. Stage 1 still looks like edges of the garment, stage 3 (3×3) is what the classifier head reads.\n\n")
+	b.WriteString("Feature maps after each of the three stages for the first test image of the first few classes. Each tile is one channel scaled to its own range; the channels shown are the most active ones for that image. Stage 1 maps (14×14) still show the garment's outline and texture; stage 3 (128 channels of 3×3) is all the classifier head sees.\n\n")
 	for k := range s.featIdx {
 		d.figure(b, fmt.Sprintf("features_%d.png", k+1))
 	}
