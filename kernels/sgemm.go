@@ -124,11 +124,12 @@ const (
 // as vectors, so, as in BLIS with the roles of A and B exchanged: one MR×KC micro-panel of A stays in
 // L1 while the KC×NR micro-panels of the KC×NC block of B stream from L2, where that block stays for
 // all of the MC×KC block of A (packed once, read from L3).
-var gemmKC, gemmL2Div = 256, 2
+// Variables, not constants, only so that tests can shrink the blocks and cross every block edge
+// with small matrices.
+var gemmKC, gemmMC, gemmL2Div = 256, 4096, 2
 
 const (
 	gemmL2Bytes  = 1 << 20
-	gemmMCMax    = 4096
 	gemmMaxParts = 16
 	// Below this many multiply-adds a second thread costs more (wake-up, duplicate packing) than it saves.
 	gemmParallelMin = 1 << 21
@@ -138,7 +139,7 @@ const (
 // block, a multiple of MR) and NC (columns of B per packed block, a multiple of NR).
 func gemmBlocks(mr, nr int) (kc, mc, nc int) {
 	kc = gemmKC
-	mc = max(mr, gemmMCMax/mr*mr)
+	mc = max(mr, gemmMC/mr*mr)
 	nc = max(nr, gemmL2Bytes/gemmL2Div/(kc*4)/nr*nr)
 	return kc, mc, nc
 }

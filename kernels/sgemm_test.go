@@ -156,7 +156,9 @@ func TestSgemmBlocking(t *testing.T) {
 		for _, sh := range shapes {
 			for _, k := range ks {
 				for tr := 0; tr < 4; tr++ {
-					for _, ab := range [][2]float32{{1, 0}, {1, 1}, {-0.75, 2.5}, {2, -1}} {
+					// Two of the four alpha/beta cases per transpose pair, rotating with k.
+					abs := [][2]float32{{1, 0}, {1, 1}, {-0.75, 2.5}, {2, -1}}
+					for _, ab := range [][2]float32{abs[(tr+k)%4], abs[(tr+k+2)%4]} {
 						checkGemmCase(t, rng, gemmCase{transA: tr&1 != 0, transB: tr&2 != 0, m: sh[0], n: sh[1], k: k,
 							alpha: ab[0], beta: ab[1], lda: k % 3, ldb: 2, ldc: tr, offA: 1, offB: 3})
 					}
@@ -167,15 +169,25 @@ func TestSgemmBlocking(t *testing.T) {
 }
 
 func TestSgemmLargeBlocks(t *testing.T) {
-	// Crosses the MC and NC blocks (edge blocks too) and runs the two-thread split both ways.
+	// Shrunk blocks (the loops do not depend on the sizes) so that small matrices cross several KC,
+	// MC and NC blocks and their edges, on one thread and on two (split over N and over M).
+	defer func(kc, mc, div int) { gemmKC, gemmMC, gemmL2Div = kc, mc, div }(gemmKC, gemmMC, gemmL2Div)
 	forEachImpl(t, func(t *testing.T, impl Impl) {
 		rng := rand.New(rand.NewPCG(5, 6))
+		gemmKC, gemmMC = 24, 3*impl.MR
+		gemmL2Div = gemmL2Bytes / (gemmKC * 4 * 2 * impl.NR) // NC = 2·NR
 		_, mc, nc := gemmBlocks(impl.MR, impl.NR)
+		if nc != 2*impl.NR {
+			t.Fatalf("nc = %d, want %d", nc, 2*impl.NR)
+		}
 		for _, threads := range []int{1, 2} {
 			prev := SetMaxThreads(threads)
-			checkGemmCase(t, rng, gemmCase{m: mc + 3, n: 67, k: 300, alpha: 1, beta: 0, offA: 1})
-			checkGemmCase(t, rng, gemmCase{transB: true, m: 19, n: nc + 2*impl.NR + 5, k: 37, alpha: 1, beta: 0.5})
-			checkGemmCase(t, rng, gemmCase{transA: true, m: 131, n: 3 * impl.NR, k: 600, alpha: 0.5, beta: 1})
+			checkGemmCase(t, rng, gemmCase{m: 2*mc + 3, n: 3*nc + 5, k: 2*gemmKC + 5, alpha: 1, beta: 0, offA: 1})
+			checkGemmCase(t, rng, gemmCase{transB: true, m: mc - 1, n: 2*nc + impl.NR, k: 37, alpha: 1, beta: 0.5})
+			checkGemmCase(t, rng, gemmCase{transA: true, m: 2*mc + 1, n: nc + 1, k: 3*gemmKC - 1, alpha: 0.5, beta: 1})
+			// Large enough for the two-thread split: over N, then over M.
+			checkGemmCase(t, rng, gemmCase{m: 21, n: 1000, k: 110, alpha: 1, beta: 0})
+			checkGemmCase(t, rng, gemmCase{transA: true, transB: true, m: 900, n: 2 * impl.NR, k: 50, alpha: 1, beta: 1})
 			SetMaxThreads(prev)
 		}
 	})
