@@ -252,7 +252,7 @@ func checkAccuracy(cfg Config, models []*simdnn.Model, reports []*ModelReport) e
 		mpath := filepath.Join(cfg.OutDir, r.Arch+".metrics.json")
 		rec, err := train.ReadMetrics(mpath)
 		if err != nil {
-			return fmt.Errorf("%s: %w (it is written by `train --model %s --out %s` with the model)", mpath, err, r.Arch, cfg.OutDir)
+			return fmt.Errorf("%w (train writes it beside the model: `train --model %s --out %s`)", err, r.Arch, cfg.OutDir)
 		}
 		bar := newBar(cfg.Progress, test.Len(), "test set "+r.Arch)
 		preds := make([]simdnn.Prediction, 0, 500)
