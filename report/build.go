@@ -41,6 +41,11 @@ func BuildWith(outDir string, opt Options) error {
 			d.order = append(d.order, r)
 		}
 	}
+	for _, arch := range []string{"ann", "cnn"} {
+		if _, ok := runs[arch]; !ok {
+			d.notes = append(d.notes, fmt.Sprintf("%s: no %s.metrics.json in this directory (`train --model %s --out DIR` writes it).", archName(arch), arch, arch))
+		}
+	}
 	if d.bench, err = loadBench(outDir); err != nil {
 		return err
 	}

@@ -192,6 +192,9 @@ func TestBuildOneModel(t *testing.T) {
 	md := readReport(t, out)
 	checkNumbers(t, out, md)
 	checkFigures(t, out, md, "curves.png", "confusion_cnn.png")
+	if !strings.Contains(md, "ANN: no ann.metrics.json") {
+		t.Error("report does not say the ANN's metrics are missing")
+	}
 }
 
 func TestBuildErrors(t *testing.T) {
