@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // convChunkBytes bounds the im2col buffer of one chunk of images: small enough that the GEMM reads
 // it back from L2 (1 MiB per core here) instead of memory, large enough that each GEMM call has
 // work for both cores.
@@ -17,7 +19,31 @@ func Conv3x3ScratchSize(n, cin, h, w int) int {
 	if n <= 0 || cin <= 0 || h <= 0 || w <= 0 {
 		return 0
 	}
-	return cin * 9 * convChunk(n, cin, h, w) * h * w
+	return max(cin*9*convChunk(n, cin, h, w)*h*w, (h+2)*(w+2))
+}
+
+// convForceGEMM makes Conv3x3BiasReLU take im2col + GEMM for cin = 1 too, so tests and benchmarks can
+// compare the two paths.
+var convForceGEMM = false
+
+// conv3x3In1Direct is Conv3x3BiasReLU for one input channel with the ISA's direct kernel: each image
+// is copied into a zero-padded plane at the start of scratch and convolved with all cout filters.
+func conv3x3In1Direct(k func(dst, pad, weight, bias []float32, cout, h, w, m int, lo float32),
+	dst, src, weight, bias []float32, n, cout, h, w int, relu bool, scratch []float32) {
+	lo := float32(math.Inf(-1))
+	if relu {
+		lo = 0
+	}
+	hw, wp := h*w, w+2
+	pad := scratch[:(h+2)*wp]
+	clear(pad)
+	for img := 0; img < n; img++ {
+		in := src[img*hw : (img+1)*hw]
+		for y := 0; y < h; y++ {
+			copy(pad[(y+1)*wp+1:(y+1)*wp+1+w], in[y*w:(y+1)*w])
+		}
+		k(dst[img*hw:], pad, weight, bias, cout, h, w, n*hw, lo)
+	}
 }
 
 // Conv3x3BiasReLU is an inference 3×3 convolution, stride 1, padding 1, with a fused epilogue:
@@ -56,6 +82,10 @@ func Conv3x3BiasReLU(dst, src, weight, bias []float32, n, cin, cout, h, w int, r
 				}
 			}
 		}
+		return
+	}
+	if k := current.Load().ew.conv3x3In1; k != nil && cin == 1 && cout%8 == 0 && !convForceGEMM {
+		conv3x3In1Direct(k, dst, src, weight, bias, n, cout, h, w, relu, scratch)
 		return
 	}
 	chunk := convChunk(n, cin, h, w)

@@ -9,7 +9,9 @@ import (
 
 var convShapes = [][5]int{ // n, cin, cout, h, w
 	{1, 1, 1, 1, 1}, {1, 1, 2, 2, 2}, {2, 1, 3, 3, 5}, {1, 2, 4, 4, 4}, {3, 3, 5, 7, 7},
-	{2, 4, 17, 6, 9}, {2, 1, 32, 28, 28}, {2, 0, 3, 2, 3}, {5, 3, 4, 5, 3}, {1, 5, 3, 1, 9}, {1, 2, 2, 9, 1}, {4, 8, 16, 14, 14},
+	{2, 4, 17, 6, 9}, {2, 1, 32, 28, 28}, {2, 0, 3, 2, 3}, {5, 3, 4, 5, 3},
+	{3, 1, 8, 5, 17}, {1, 1, 16, 1, 1}, {2, 1, 8, 3, 16}, {1, 1, 24, 4, 33}, // cin = 1: the direct kernel
+	{1, 5, 3, 1, 9}, {1, 2, 2, 9, 1}, {4, 8, 16, 14, 14},
 }
 
 func TestIm2colCol2imAdjoint(t *testing.T) {
@@ -104,18 +106,20 @@ func TestConv3x3BiasReLU(t *testing.T) {
 				}
 			}
 			// NaN in the input reaches exactly the outputs whose window covers it.
-			n, cin, cout, h, w := 1, 2, 3, 5, 6
-			src := make([]float32, cin*n*h*w)
-			src[1*h*w+2*w+4] = float32(math.NaN()) // channel 1, y=2, x=4
-			dst := make([]float32, cout*h*w)
-			Conv3x3BiasReLU(dst, src, ewRand(r, cout*cin*9, 1, false), make([]float32, cout), n, cin, cout, h, w, true,
-				make([]float32, Conv3x3ScratchSize(n, cin, h, w)))
-			for co := 0; co < cout; co++ {
-				for y := 0; y < h; y++ {
-					for x := 0; x < w; x++ {
-						isNaN := dst[(co*h+y)*w+x] != dst[(co*h+y)*w+x]
-						if inWindow := y >= 1 && y <= 3 && x >= 3 && x <= 5; isNaN != inWindow {
-							t.Fatalf("NaN at co=%d y=%d x=%d: %v, want %v", co, y, x, isNaN, inWindow)
+			for _, cin := range []int{1, 2} {
+				n, cout, h, w := 1, 8, 5, 6
+				src := make([]float32, cin*n*h*w)
+				src[(cin-1)*h*w+2*w+4] = float32(math.NaN()) // last channel, y=2, x=4
+				dst := make([]float32, cout*h*w)
+				Conv3x3BiasReLU(dst, src, ewRand(r, cout*cin*9, 1, false), make([]float32, cout), n, cin, cout, h, w, true,
+					make([]float32, Conv3x3ScratchSize(n, cin, h, w)))
+				for co := 0; co < cout; co++ {
+					for y := 0; y < h; y++ {
+						for x := 0; x < w; x++ {
+							isNaN := dst[(co*h+y)*w+x] != dst[(co*h+y)*w+x]
+							if inWindow := y >= 1 && y <= 3 && x >= 3 && x <= 5; isNaN != inWindow {
+								t.Fatalf("cin=%d: NaN at co=%d y=%d x=%d: %v, want %v", cin, co, y, x, isNaN, inWindow)
+							}
 						}
 					}
 				}

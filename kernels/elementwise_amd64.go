@@ -17,8 +17,13 @@ var (
 		lanes: 16, relu: relu_avx512, reluBack: reluBack_avx512, affine: affine_avx512, affineReLU: affineReLU_avx512,
 		add: add_avx512, sum: sum_avx512, sumSqDev: sumSqDev_avx512, sumDot: sumDot_avx512,
 		bnNorm: bnNorm_avx512, bnBack: bnBack_avx512, adam: adam_avx512,
-	}.kernels(maxPoolAVX512, maxPoolBackAVX512)
+	}.kernels(maxPoolAVX512, maxPoolBackAVX512).withConv3x3In1(conv3x3In1_avx512)
 )
+
+func (k ewKernels) withConv3x3In1(f func(dst, pad, weight, bias []float32, cout, h, w, m int, lo float32)) ewKernels {
+	k.conv3x3In1 = f
+	return k
+}
 
 // ewAsmSet is one ISA's generated kernels, each valid only for a multiple of lanes elements.
 type ewAsmSet struct {

@@ -107,3 +107,15 @@ func maxPool_avx512(dst []float32, idx []uint8, src []float32, planes int, h int
 // column (planes ≥ 1, h ≥ 2, w ≥ 2): it writes every element of the pooled rows, dy where idx
 // points and 0 elsewhere.
 func maxPoolBack_avx512(dx []float32, dy []float32, idx []uint8, planes int, h int, w int)
+
+// conv3x3In1_avx512 convolves one zero-padded (h+2)×(w+2) plane pad with cout 3×3 filters
+// (cout a multiple of 8), the output channels m floats apart in dst:
+//
+//	for co, y, x := range cout, h, w {
+//		s := bias[co]
+//		for kh, kw := range 3, 3 {
+//			s += weight[co*9+kh*3+kw] * pad[(y+kh)*(w+2)+x+kw] // FMA, in this order
+//		}
+//		dst[co*m+y*w+x] = max(lo, s) // lo = 0 for ReLU, -Inf for none; NaN is kept
+//	}
+func conv3x3In1_avx512(dst []float32, pad []float32, weight []float32, bias []float32, cout int, h int, w int, m int, lo float32)

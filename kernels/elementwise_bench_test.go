@@ -213,3 +213,39 @@ func BenchmarkIm2col(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkConv3x3In1Paths compares the two ways to run the first layer (cin = 1, K = 9): the ISA's
+// direct kernel and im2col + GEMM, on one thread and on all.
+func BenchmarkConv3x3In1Paths(b *testing.B) {
+	l := convBenchLayers[0]
+	ewBenchImpls(b, func(b *testing.B) {
+		if Current().ew.conv3x3In1 == nil {
+			b.Skip("no direct kernel in this set: im2col + GEMM is the only path")
+		}
+		for _, batch := range []int{1, 128} {
+			r := rand.New(rand.NewPCG(1, 6))
+			src := ewRand(r, batch*l.h*l.w, 1, false)
+			weight, bias := ewRand(r, l.cout*9, 1, false), ewRand(r, l.cout, 1, false)
+			dst := make([]float32, l.cout*batch*l.h*l.w)
+			scratch := make([]float32, Conv3x3ScratchSize(batch, 1, l.h, l.w))
+			for _, path := range []string{"direct", "gemm"} {
+				for _, th := range []int{1, 0} {
+					label := th
+					if th == 0 {
+						label = threads()
+					}
+					b.Run(fmt.Sprintf("path=%s/batch=%d/threads=%d", path, batch, label), func(b *testing.B) {
+						defer SetMaxThreads(SetMaxThreads(th))
+						convForceGEMM = path == "gemm"
+						defer func() { convForceGEMM = false }()
+						for b.Loop() {
+							Conv3x3BiasReLU(dst, src, weight, bias, batch, 1, l.cout, l.h, l.w, true, scratch)
+						}
+						flops := 2 * l.cout * 9 * batch * l.h * l.w
+						b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					})
+				}
+			}
+		}
+	})
+}

@@ -36,6 +36,7 @@ func All(isa gen.ISA) {
 	BNBack(isa)
 	Adam(isa)
 	MaxPool(isa)
+	Conv1(isa)
 }
 
 func (k *g) mem(base reg.Register, off int) Mem {
