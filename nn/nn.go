@@ -62,8 +62,12 @@ type Network interface {
 	ParamCount() int
 }
 
-// Archs lists the architectures New accepts.
+// Archs lists the study's two architectures (what `train` trains by default and the Key Findings
+// table compares).
 var Archs = []string{"ann", "cnn"}
+
+// AllArchs lists every architecture New and Load accept: the study's two and issue 6's residual CNN.
+var AllArchs = []string{"ann", "cnn", "resnet"}
 
 // New builds the named architecture with PyTorch's default initialization drawn from seed.
 func New(arch string, seed int64) (Network, error) {
@@ -72,8 +76,10 @@ func New(arch string, seed int64) (Network, error) {
 		return NewANN(seed), nil
 	case "cnn":
 		return NewCNN(seed), nil
+	case "resnet":
+		return NewResNet(seed), nil
 	}
-	return nil, fmt.Errorf("unknown architecture %q (want ann or cnn)", arch)
+	return nil, fmt.Errorf("unknown architecture %q (want ann, cnn or resnet)", arch)
 }
 
 func countParams(ps []*Param) int {

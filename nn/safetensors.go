@@ -151,8 +151,8 @@ func Load(path string) (Network, Meta, error) {
 
 // LoadArch is Load that also requires the file to hold the given architecture ("ann" or "cnn").
 func LoadArch(path, arch string) (Network, Meta, error) {
-	if !slices.Contains(Archs, arch) {
-		return nil, Meta{}, fmt.Errorf("load %s: unknown architecture %q (want ann or cnn)", path, arch)
+	if !slices.Contains(AllArchs, arch) {
+		return nil, Meta{}, fmt.Errorf("load %s: unknown architecture %q (want ann, cnn or resnet)", path, arch)
 	}
 	return load(path, arch)
 }
@@ -259,8 +259,8 @@ func load(path, wantArch string) (Network, Meta, error) {
 			return fail("no %q in the metadata and the tensor names match neither ann nor cnn", metaArch)
 		}
 		arch = guessed
-	case !slices.Contains(Archs, arch):
-		return fail("unknown architecture %q (want ann or cnn)", arch)
+	case !slices.Contains(AllArchs, arch):
+		return fail("unknown architecture %q (want ann, cnn or resnet)", arch)
 	case guessed != "" && guessed != arch:
 		return fail("metadata says %s but the tensors are those of a %s", arch, guessed)
 	}
@@ -319,6 +319,9 @@ func load(path, wantArch string) (Network, Meta, error) {
 func guessArch(tensors map[string]stEntry) string {
 	_, conv := tensors["conv1.weight"]
 	_, fc4 := tensors["fc4.weight"]
+	if _, ok := tensors["stem.conv.weight"]; ok {
+		return "resnet"
+	}
 	switch {
 	case conv && !fc4:
 		return "cnn"

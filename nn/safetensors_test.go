@@ -141,8 +141,8 @@ func TestLoadErrors(t *testing.T) {
 			h["__metadata__"].(map[string]any)["arch"] = "cnn"
 		}), "", "metadata says cnn but the tensors are those of a ann"},
 		struct{ name, path, arch, want string }{"unknown arch", rw("unk", func(h map[string]any) {
-			h["__metadata__"].(map[string]any)["arch"] = "resnet"
-		}), "", `unknown architecture "resnet"`},
+			h["__metadata__"].(map[string]any)["arch"] = "vgg16"
+		}), "", `unknown architecture "vgg16"`},
 		struct{ name, path, arch, want string }{"bad mean", rw("mean", func(h map[string]any) {
 			h["__metadata__"].(map[string]any)["mean"] = "NaN"
 		}), "", `"mean" = "NaN" is not a number`},

@@ -1,0 +1,231 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"sync"
+)
+
+// ResNet layout: the compact residual CNN of issue 6. It runs on the kernels the study's CNN uses
+// (3×3 stride-1 convolutions as im2col + GEMM, 2×2 max-pool, per-row BatchNorm) plus a 1×1
+// convolution, which in the channel-major layout is one plain GEMM, and global average pooling.
+//
+//	stem:    conv 1→32 (28×28) → BN → ReLU → max-pool → 14×14
+//	layer1:  block 32→64 (projection shortcut) → block 64→64 (identity), 14×14
+//	pool:    max-pool → 7×7
+//	layer2:  block 64→128 (projection shortcut), 7×7
+//	head:    global average pool → Linear 128→10
+//
+// A block is conv1 → bn1 → ReLU → conv2 → bn2, plus the shortcut (identity, or 1×1 conv →
+// BN named downsample.0 / downsample.1 as in torchvision), added before the final ReLU. Convolutions
+// carry a bias like the study's CNN (PyTorch's nn.Conv2d default), so a PyTorch module with these names
+// and bias=True loads here. Downsampling is by max-pool, not by strided convolution, because the
+// kernels' im2col handles 3×3 stride 1 only; pooling between stages also keeps the costly 28×28 stage
+// down to the stem's single-channel convolution.
+//
+// State-dict names: stem.conv, stem.bn, layer1.0.{conv1,bn1,conv2,bn2,downsample.0,downsample.1},
+// layer1.1.{conv1,bn1,conv2,bn2}, layer2.0.{…, downsample.0, downsample.1}, fc.
+const ResNetParams = 364234
+
+type resStage struct {
+	name      string
+	cin, cout int
+	pool      bool // max-pool 2×2 before the stage
+}
+
+// resNetStages are the blocks after the stem, in order; the first block of a stage whose channels
+// change has the projection shortcut.
+var resNetStages = []resStage{
+	{"layer1.0", 32, 64, true},
+	{"layer1.1", 64, 64, false},
+	{"layer2.0", 64, 128, true},
+}
+
+// NewResNet builds the compact residual CNN (ResNetParams trainable parameters) with PyTorch's default
+// initialization drawn from seed.
+func NewResNet(seed int64) Network {
+	b := newBuilder("resnet", seed)
+	h, w := ImageH, ImageW
+	stem := b.conv("stem.conv", 1, 32, h, w)
+	stem.needDX = false
+	b.bn("stem.bn", 32, h*w)
+	b.relu("stem.relu")
+	for i, st := range resNetStages {
+		if st.pool {
+			b.add(&maxPool2{tap: tap{label: "pool" + string(rune('1'+i))}, c: st.cin, h: h, w: w})
+			h, w = h/2, w/2
+		}
+		b.block(st.name, st.cin, st.cout, h, w)
+	}
+	c := resNetStages[len(resNetStages)-1].cout
+	b.add(&globalAvgPool{tap: tap{label: "avgpool"}, c: c, hw: h * w})
+	b.linear("fc", c, NumClasses)
+	return b.s
+}
+
+// block appends a residual block and registers its tensors in PyTorch's state_dict order.
+func (b *builder) block(name string, cin, cout, h, w int) *resBlock {
+	r := &resBlock{tap: tap{label: name}, c: cout, hw: h * w,
+		conv1: newConv3x3(name+".conv1", cin, cout, h, w, b.rng),
+		bn1:   newBatchNorm(name+".bn1", cout, h*w),
+		relu1: &relu{tap: tap{label: name + ".relu1"}},
+	}
+	r.conv2 = newConv3x3(name+".conv2", cout, cout, h, w, b.rng)
+	r.bn2 = newBatchNorm(name+".bn2", cout, h*w)
+	tensors := []*Param{r.conv1.wt, r.conv1.b, r.bn1.gamma, r.bn1.beta, r.bn1.runMean, r.bn1.runVar,
+		r.conv2.wt, r.conv2.b, r.bn2.gamma, r.bn2.beta, r.bn2.runMean, r.bn2.runVar}
+	if cin != cout {
+		r.down = newConv1x1(name+".downsample.0", cin, cout, h*w, b.rng)
+		r.downBN = newBatchNorm(name+".downsample.1", cout, h*w)
+		tensors = append(tensors, r.down.w, r.down.b, r.downBN.gamma, r.downBN.beta, r.downBN.runMean, r.downBN.runVar)
+	}
+	b.add(r, tensors...)
+	return r
+}
+
+// resBlock computes ReLU(bn2(conv2(ReLU(bn1(conv1(x))))) + shortcut(x)).
+type resBlock struct {
+	tap
+	c, hw        int
+	conv1, conv2 *conv3x3
+	bn1, bn2     *batchNorm
+	relu1        *relu
+	down         *conv1x1 // nil: identity shortcut
+	downBN       *batchNorm
+	y, dsum, dx  []float32
+}
+
+func (r *resBlock) forward(x []float32, n int, training bool) []float32 {
+	main := r.conv1.forward(x, n, training)
+	main = r.bn1.forward(main, n, training)
+	main = r.relu1.forward(main, n, training)
+	main = r.conv2.forward(main, n, training)
+	main = r.bn2.forward(main, n, training)
+	short := x
+	if r.down != nil {
+		short = r.downBN.forward(r.down.forward(x, n, training), n, training)
+	}
+	r.y = grow(r.y, len(main))
+	resParallel(len(main), 2, func(lo, hi int) {
+		y, a, s := r.y[lo:hi], main[lo:hi], short[lo:hi]
+		for i := range y {
+			y[i] = max(a[i]+s[i], 0)
+		}
+	})
+	r.tap.out = r.y
+	return r.y
+}
+
+func (r *resBlock) backward(dy []float32) []float32 {
+	r.tap.dout = dy
+	r.dsum = grow(r.dsum, len(dy))
+	resParallel(len(dy), 2, func(lo, hi int) {
+		d, g, y := r.dsum[lo:hi], dy[lo:hi], r.y[lo:hi]
+		for i := range d {
+			if y[i] > 0 {
+				d[i] = g[i]
+			} else {
+				d[i] = 0
+			}
+		}
+	})
+	d := r.bn2.backward(r.dsum)
+	d = r.conv2.backward(d)
+	d = r.relu1.backward(d)
+	d = r.bn1.backward(d)
+	dmain := r.conv1.backward(d)
+	dshort := r.dsum
+	if r.down != nil {
+		dshort = r.down.backward(r.downBN.backward(r.dsum))
+	}
+	r.dx = grow(r.dx, len(dmain))
+	resParallel(len(dmain), 2, func(lo, hi int) {
+		dx, a, s := r.dx[lo:hi], dmain[lo:hi], dshort[lo:hi]
+		for i := range dx {
+			dx[i] = a[i] + s[i]
+		}
+	})
+	return r.dx
+}
+
+// conv1x1 is a 1×1 convolution over a CNHW tensor: Y[cout][N·H·W] = W[cout][cin]·X[cin][N·H·W] + b,
+// i.e. a Linear over N·H·W columns. Its weight keeps PyTorch's conv shape [cout,cin,1,1].
+type conv1x1 struct {
+	*linear
+	hw int
+}
+
+func newConv1x1(name string, cin, cout, hw int, rng *rand.Rand) *conv1x1 {
+	// PyTorch's Conv2d and Linear both default to U(±1/√fan_in), fan_in = cin·1·1 here.
+	l := newLinear(name, cin, cout, rng)
+	l.w.Shape = []int{cout, cin, 1, 1}
+	return &conv1x1{linear: l, hw: hw}
+}
+
+func (c *conv1x1) forward(x []float32, n int, training bool) []float32 {
+	return c.linear.forward(x, n*c.hw, training)
+}
+
+// globalAvgPool averages each image's h·w positions: [C][N·HW] → [C][N], the features × N layout the
+// following Linear takes.
+type globalAvgPool struct {
+	tap
+	c, hw int
+	n     int
+	y, dx []float32
+}
+
+func (g *globalAvgPool) forward(x []float32, n int, training bool) []float32 {
+	g.n = n
+	g.y = grow(g.y, g.c*n)
+	inv := 1 / float64(g.hw)
+	resParallel(g.c*n, g.hw, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			var s float64
+			for _, v := range x[r*g.hw : (r+1)*g.hw] {
+				s += float64(v)
+			}
+			g.y[r] = float32(s * inv)
+		}
+	})
+	g.tap.out = g.y
+	return g.y
+}
+
+func (g *globalAvgPool) backward(dy []float32) []float32 {
+	g.tap.dout = dy
+	g.dx = grow(g.dx, g.c*g.n*g.hw)
+	inv := float32(1 / float64(g.hw))
+	resParallel(g.c*g.n, g.hw, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			v := dy[r] * inv
+			d := g.dx[r*g.hw : (r+1)*g.hw]
+			for i := range d {
+				d[i] = v
+			}
+		}
+	})
+	return g.dx
+}
+
+// resParallel splits [0,n) into one contiguous chunk per core (work: scalar operations per unit, so
+// small jobs stay on the calling goroutine). The residual layers' loops are simple element-wise
+// passes, so a plain goroutine split serves them.
+func resParallel(n, work int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 || n*work < 1<<15 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := chunk; lo < n; lo += chunk {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, min(lo+chunk, n))
+	}
+	fn(0, min(chunk, n))
+	wg.Wait()
+}
