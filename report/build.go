@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 )
 
@@ -85,7 +86,28 @@ func BuildWith(outDir string, opt Options) error {
 			return err
 		}
 	}
-	return writeAtomic(filepath.Join(outDir, "report.md"), []byte(md))
+	if err := writeAtomic(filepath.Join(outDir, "report.md"), []byte(md)); err != nil {
+		return err
+	}
+	removeStale(figDir, files)
+	return nil
+}
+
+// ourFigure matches the names Build gives its figures, so that only those are ever removed.
+var ourFigure = regexp.MustCompile(`^(curves|confusion_[a-z]+|mistakes_[a-z]+|features_[0-9]+|gradcam_[a-z]+)\.png$`)
+
+// removeStale deletes figures an earlier build drew that this one did not (say, Grad-CAM after the
+// model file went away), so report/ matches report.md. Failures only leave an unused file behind.
+func removeStale(figDir string, keep map[string][]byte) {
+	entries, err := os.ReadDir(figDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if _, ok := keep[e.Name()]; !ok && ourFigure.MatchString(e.Name()) {
+			os.Remove(filepath.Join(figDir, e.Name()))
+		}
+	}
 }
 
 // writeAtomic writes data to a temporary file in path's directory, syncs it and renames it over

@@ -137,6 +137,21 @@ func TestBuildMetricsOnly(t *testing.T) {
 	if strings.Contains(md, "mistakes_") || strings.Contains(md, "gradcam") {
 		t.Error("report links figures it could not draw")
 	}
+	// A figure left from an earlier build that this one did not draw goes; other files stay.
+	for _, name := range []string{"gradcam_cnn.png", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(out, "report", name), []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := BuildWith(out, Options{DataDir: filepath.Join(out, "no-data")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report", "gradcam_cnn.png")); err == nil {
+		t.Error("a stale gradcam_cnn.png survived the rebuild")
+	}
+	if _, err := os.Stat(filepath.Join(out, "report", "notes.txt")); err != nil {
+		t.Error("the rebuild removed a file that is not one of its figures")
+	}
 }
 
 // TestBuildWithBench: with bench.json in the directory the efficiency table quotes its throughput
