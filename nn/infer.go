@@ -22,6 +22,12 @@ type Inference struct {
 	layers  []infLayer
 	threads atomic.Int32
 	chunk   int // images a worker processes at once: bounds the activations to what stays in cache
+	// split is whether a batch is divided between workers. The CNN's work is per image and its
+	// activations large, so each worker takes whole images and runs the kernels on one thread, with
+	// no synchronization inside the forward pass. The ANN's work is dominated by reading (packing)
+	// its 2.3 MB of weights: split, every worker would pack all of them, so instead one worker runs
+	// the whole batch and the GEMM itself divides the weight rows between the threads.
+	split bool
 
 	profile atomic.Bool
 	mu      sync.Mutex
@@ -159,9 +165,10 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 	for _, p := range tensors {
 		t[p.Name] = p
 	}
-	g := &Inference{arch: arch, chunk: 16}
+	g := &Inference{arch: arch}
 	switch arch {
 	case "cnn":
+		g.chunk, g.split = 8, true
 		h, w, c := 28, 28, 1
 		for i, co := range []int{32, 64, 128} {
 			name := fmt.Sprintf("conv%d", i+1)
@@ -206,6 +213,7 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 			in = spec.out
 		}
 	case "ann":
+		g.chunk, g.split = 1024, false
 		// The input transposes image-major [N][784] to feature-major [784][N]: a flatten of one channel.
 		g.layers = append(g.layers, infLayer{kind: infFlat, name: "flatten", cin: 1, h: 28, w: 28, cout: 784, oh: 1, ow: 1})
 		in := 784
@@ -417,6 +425,9 @@ func (g *Inference) Forward(x []float32, n int, out []float32) {
 		panic(fmt.Sprintf("nn: Inference.Forward: %d images need len(x) ≥ %d and len(out) ≥ %d, have %d and %d", n, n*784, n*10, len(x), len(out)))
 	}
 	parts := min(g.Threads(), n)
+	if !g.split {
+		parts = 1
+	}
 	if parts <= 1 {
 		ws := g.getWorkspace()
 		g.run(ws, x, n, out)
@@ -437,6 +448,9 @@ func (g *Inference) Forward(x []float32, n int, out []float32) {
 		*j = infJob{g: g, x: x[start*784 : (start+cnt)*784], n: cnt, out: out[start*10 : (start+cnt)*10], wg: &jobs.wg}
 		k++
 	}
+	// The workers already use every thread: the kernels must not start more of their own.
+	serialKernelsBegin()
+	defer serialKernelsEnd()
 	jobs.wg.Add(k - 1)
 	for i := 1; i < k; i++ {
 		infWorkers.submit(&jobs.j[i])

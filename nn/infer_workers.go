@@ -3,6 +3,8 @@ package nn
 import (
 	"runtime"
 	"sync"
+
+	"github.com/simdnn/simdnn/kernels"
 )
 
 // infJob is one worker's share of a batch.
@@ -84,4 +86,33 @@ func (p *workerPool) submit(j *infJob) {
 		}
 	})
 	p.jobs <- j
+}
+
+// While any split Forward runs, the kernels' own threading is capped at one thread: each worker
+// already has a core, and a GEMM that split itself again would oversubscribe the cores and pack its
+// weights twice. The cap is process-wide (kernels.SetMaxThreads), so other kernel users running at
+// the same moment are capped too; results never depend on it (a GEMM's thread split does not change
+// its arithmetic), only speed. The previous cap is restored when the last split Forward ends.
+var serialKernels struct {
+	sync.Mutex
+	active int
+	saved  int
+}
+
+func serialKernelsBegin() {
+	serialKernels.Lock()
+	if serialKernels.active == 0 {
+		serialKernels.saved = kernels.SetMaxThreads(1)
+	}
+	serialKernels.active++
+	serialKernels.Unlock()
+}
+
+func serialKernelsEnd() {
+	serialKernels.Lock()
+	serialKernels.active--
+	if serialKernels.active == 0 {
+		kernels.SetMaxThreads(serialKernels.saved)
+	}
+	serialKernels.Unlock()
 }
