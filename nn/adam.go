@@ -14,6 +14,11 @@ type Adam struct {
 	beta1, beta2 float64
 	eps          float64
 	t            int
+	loop         loop
+	args         struct {
+		i                         int
+		lr, b1, b2, eps, bc1, bc2 float32
+	}
 }
 
 // NewAdam makes an optimizer over params with learning rate lr.
@@ -48,11 +53,19 @@ func (a *Adam) Step() {
 	a.t++
 	bc1 := 1 - math.Pow(a.beta1, float64(a.t))
 	bc2 := 1 - math.Pow(a.beta2, float64(a.t))
-	lr, b1, b2, eps := float32(a.lr), float32(a.beta1), float32(a.beta2), float32(a.eps)
-	for i, p := range a.params {
-		m, v, g, w := a.m[i], a.v[i], p.Grad, p.Value
-		parallelFor(len(w), 8, func(lo, hi int) {
-			kernels.Adam(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], lr, b1, b2, eps, float32(bc1), float32(bc2))
-		})
+	a.args.lr, a.args.b1, a.args.b2, a.args.eps = float32(a.lr), float32(a.beta1), float32(a.beta2), float32(a.eps)
+	a.args.bc1, a.args.bc2 = float32(bc1), float32(bc2)
+	for i := range a.params {
+		a.args.i = i
+		if a.loop.body == nil {
+			a.loop.body = a.update // bound once: a method value allocates
+		}
+		a.loop.run(len(a.params[i].Value), 8)
 	}
+}
+
+func (a *Adam) update(lo, hi int) {
+	i, r := a.args.i, &a.args
+	w, g, m, v := a.params[i].Value, a.params[i].Grad, a.m[i], a.v[i]
+	kernels.Adam(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], r.lr, r.b1, r.b2, r.eps, r.bc1, r.bc2)
 }

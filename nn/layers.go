@@ -54,7 +54,8 @@ type linear struct {
 	x       []float32
 	n       int
 	y, dx   []float32
-	db      []float32 // bias-gradient scratch
+	bias    biasAdder
+	sums    rowSummer
 }
 
 func newLinear(name string, in, out int, rng *rand.Rand) *linear {
@@ -71,7 +72,7 @@ func (l *linear) forward(x []float32, n int, training bool) []float32 {
 	l.x, l.n = x, n
 	l.y = grow(l.y, l.out*n)
 	sgemm(blas.NoTrans, blas.NoTrans, l.out, n, l.in, 1, l.w.Value, l.in, x, n, 0, l.y, n)
-	addBiasRows(l.y, l.b.Value, l.out, n)
+	l.bias.do(l.y, l.b.Value, l.out, n)
 	l.tap.out = l.y
 	return l.y
 }
@@ -80,32 +81,13 @@ func (l *linear) backward(dy []float32) []float32 {
 	l.tap.dout = dy
 	n := l.n
 	sgemm(blas.NoTrans, blas.Trans, l.out, l.in, n, 1, dy, n, l.x, n, 1, l.w.Grad, l.in)
-	l.db = grow(l.db, l.out)
-	addRowSums(l.b.Grad, l.db, dy, l.out, n)
+	l.sums.do(l.b.Grad, dy, l.out, n)
 	if !l.needDX {
 		return nil
 	}
 	l.dx = grow(l.dx, l.in*n)
 	sgemm(blas.Trans, blas.NoTrans, l.in, n, l.out, 1, l.w.Value, l.in, dy, n, 0, l.dx, n)
 	return l.dx
-}
-
-// addRowSums adds the row sums of the rows×cols matrix m to dst (a bias gradient); tmp holds rows
-// values of scratch, since the kernel overwrites while gradients accumulate.
-func addRowSums(dst, tmp, m []float32, rows, cols int) {
-	parallelFor(rows, cols, func(lo, hi int) {
-		kernels.BiasGradRows(tmp[lo:hi], m[lo*cols:hi*cols], hi-lo, cols)
-		for r := lo; r < hi; r++ {
-			dst[r] += tmp[r]
-		}
-	})
-}
-
-// addBiasRows adds bias[r] to row r of the rows×cols matrix x.
-func addBiasRows(x, bias []float32, rows, cols int) {
-	parallelFor(rows, cols, func(lo, hi int) {
-		kernels.AddBiasRows(x[lo*cols:hi*cols], bias[lo:hi], hi-lo, cols)
-	})
 }
 
 // ---- Conv2d 3×3, stride 1, padding 1 ----
@@ -126,7 +108,14 @@ type conv3x3 struct {
 	x, y, dx        []float32
 	col, dcol       []float32 // one chunk's columns and their gradient
 	xs, dxs         []float32 // one chunk's input (and its gradient) gathered dense, [cin][nb][h·w]
-	db              []float32 // bias-gradient scratch
+	bias            biasAdder
+	sums            rowSummer
+	unfoldLoop      loop // over input channels of one chunk
+	foldLoop        loop
+	chunkArgs       struct {
+		x, col, src, dcol []float32
+		n, i0, i1         int
+	}
 }
 
 // convChunkBytes bounds one chunk's im2col matrix: half the 1 MiB L2 per core here, so the GEMM
@@ -149,23 +138,56 @@ func (c *conv3x3) chunkSize(n int) int {
 	return max(1, min(n, convChunkBytes/per))
 }
 
-// unfold writes the columns of images [i0, i1) into c.col ([cin·9][(i1−i0)·h·w]).
+// unfold writes the columns of images [i0, i1) into c.col ([cin·9][(i1−i0)·h·w]), split over input
+// channels (each channel's nine rows are independent).
 func (c *conv3x3) unfold(x []float32, n, i0, i1 int) []float32 {
-	hw := c.h * c.w
-	nb := i1 - i0
-	src := x
-	if nb != n && c.cin > 1 {
-		// Each channel's images [i0, i1) are contiguous; gather them so the chunk is a dense tensor.
-		for ci := 0; ci < c.cin; ci++ {
-			copy(c.xs[ci*nb*hw:(ci+1)*nb*hw], x[(ci*n+i0)*hw:(ci*n+i1)*hw])
-		}
-		src = c.xs[:c.cin*nb*hw]
-	} else if nb != n {
-		src = x[i0*hw : i1*hw]
+	a := &c.chunkArgs
+	a.x, a.n, a.i0, a.i1 = x, n, i0, i1
+	a.col = c.col[:c.cin*9*(i1-i0)*c.h*c.w]
+	if c.unfoldLoop.body == nil {
+		c.unfoldLoop.body = c.unfoldChannels // bound once: a method value allocates
 	}
-	col := c.col[:c.cin*9*nb*hw]
-	kernels.Im2col3x3(col, src, nb, c.cin, c.h, c.w)
-	return col
+	c.unfoldLoop.run(c.cin, 9*(i1-i0)*c.h*c.w)
+	return a.col
+}
+
+func (c *conv3x3) unfoldChannels(lo, hi int) {
+	a := &c.chunkArgs
+	hw := c.h * c.w
+	nb := a.i1 - a.i0
+	src := a.x[lo*a.n*hw : hi*a.n*hw]
+	if nb != a.n {
+		// Each channel's images [i0, i1) are contiguous; gather them so the chunk is a dense tensor.
+		for ci := lo; ci < hi; ci++ {
+			copy(c.xs[ci*nb*hw:(ci+1)*nb*hw], a.x[(ci*a.n+a.i0)*hw:(ci*a.n+a.i1)*hw])
+		}
+		src = c.xs[lo*nb*hw : hi*nb*hw]
+	}
+	kernels.Im2col3x3(a.col[lo*9*nb*hw:hi*9*nb*hw], src, nb, hi-lo, c.h, c.w)
+}
+
+// fold adds the column gradient dcol of images [i0, i1) back onto their input positions in c.dx,
+// split over input channels.
+func (c *conv3x3) fold(dcol []float32, n, i0, i1 int) {
+	a := &c.chunkArgs
+	a.dcol, a.n, a.i0, a.i1 = dcol, n, i0, i1
+	if c.foldLoop.body == nil {
+		c.foldLoop.body = c.foldChannels // bound once: a method value allocates
+	}
+	c.foldLoop.run(c.cin, 9*(i1-i0)*c.h*c.w)
+}
+
+func (c *conv3x3) foldChannels(lo, hi int) {
+	a := &c.chunkArgs
+	hw := c.h * c.w
+	nb := a.i1 - a.i0
+	mc := nb * hw
+	dxs := c.dxs[lo*mc : hi*mc]
+	clear(dxs)
+	kernels.Col2im3x3(dxs, a.dcol[lo*9*mc:hi*9*mc], nb, hi-lo, c.h, c.w)
+	for ci := lo; ci < hi; ci++ {
+		copy(c.dx[(ci*a.n+a.i0)*hw:(ci*a.n+a.i1)*hw], c.dxs[ci*mc:(ci+1)*mc])
+	}
 }
 
 func (c *conv3x3) forward(x []float32, n int, training bool) []float32 {
@@ -183,7 +205,7 @@ func (c *conv3x3) forward(x []float32, n int, training bool) []float32 {
 		col := c.unfold(x, n, i0, i1)
 		sgemm(blas.NoTrans, blas.NoTrans, c.cout, mc, k, 1, c.wt.Value, k, col, mc, 0, c.y[i0*hw:], m)
 	}
-	addBiasRows(c.y, c.b.Value, c.cout, m)
+	c.bias.do(c.y, c.b.Value, c.cout, m)
 	c.tap.out = c.y
 	return c.y
 }
@@ -194,8 +216,7 @@ func (c *conv3x3) backward(dy []float32) []float32 {
 	hw := c.h * c.w
 	m := n * hw
 	k := c.cin * 9
-	c.db = grow(c.db, c.cout)
-	addRowSums(c.b.Grad, c.db, dy, c.cout, m)
+	c.sums.do(c.b.Grad, dy, c.cout, m)
 	if c.needDX {
 		c.dcol = grow(c.dcol, k*c.chunk*hw)
 		c.dxs = grow(c.dxs, c.cin*c.chunk*hw)
@@ -203,8 +224,7 @@ func (c *conv3x3) backward(dy []float32) []float32 {
 	}
 	for i0 := 0; i0 < n; i0 += c.chunk {
 		i1 := min(n, i0+c.chunk)
-		nb := i1 - i0
-		mc := nb * hw
+		mc := (i1 - i0) * hw
 		col := c.unfold(c.x, n, i0, i1)
 		sgemm(blas.NoTrans, blas.Trans, c.cout, k, mc, 1, dy[i0*hw:], m, col, mc, 1, c.wt.Grad, k)
 		if !c.needDX {
@@ -212,12 +232,7 @@ func (c *conv3x3) backward(dy []float32) []float32 {
 		}
 		dcol := c.dcol[:k*mc]
 		sgemm(blas.Trans, blas.NoTrans, k, mc, c.cout, 1, c.wt.Value, k, dy[i0*hw:], m, 0, dcol, mc)
-		dxs := c.dxs[:c.cin*mc]
-		clear(dxs)
-		kernels.Col2im3x3(dxs, dcol, nb, c.cin, c.h, c.w)
-		for ci := 0; ci < c.cin; ci++ {
-			copy(c.dx[(ci*n+i0)*hw:(ci*n+i1)*hw], dxs[ci*mc:(ci+1)*mc])
-		}
+		c.fold(dcol, n, i0, i1)
 	}
 	if !c.needDX {
 		return nil
@@ -225,22 +240,13 @@ func (c *conv3x3) backward(dy []float32) []float32 {
 	return c.dx
 }
 
-// im2col3x3 writes col[ci·9+kh·3+kw][(img·h+i)·w+j] = src[ci][img][i+kh−1][j+kw−1], zero outside,
-// split over input channels (each channel's 9 rows are independent).
-func im2col3x3(col, src []float32, cin, n, h, w int) {
-	m := n * h * w
-	parallelFor(cin, 9*m, func(lo, hi int) {
-		kernels.Im2col3x3(col[lo*9*m:hi*9*m], src[lo*m:hi*m], n, hi-lo, h, w)
-	})
-}
+// im2col3x3 and col2im3x3 unfold and fold a whole batch at once (tests check the kernels' layout
+// against the direct convolution and their adjointness through these).
+func im2col3x3(col, src []float32, cin, n, h, w int) { kernels.Im2col3x3(col, src, n, cin, h, w) }
 
-// col2im3x3 is the adjoint of im2col3x3 (the convolution's input gradient). It overwrites dst.
 func col2im3x3(dst, col []float32, cin, n, h, w int) {
-	m := n * h * w
-	parallelFor(cin, 9*m, func(lo, hi int) {
-		clear(dst[lo*m : hi*m])
-		kernels.Col2im3x3(dst[lo*m:hi*m], col[lo*9*m:hi*9*m], n, hi-lo, h, w)
-	})
+	clear(dst[:cin*n*h*w])
+	kernels.Col2im3x3(dst, col, n, cin, h, w)
 }
 
 // ---- BatchNorm (1d over features × N, 2d over C × N·H·W: both are per-row) ----
@@ -265,6 +271,9 @@ type batchNorm struct {
 	mean, variance  []float32 // the statistics the last forward normalized with
 	dg, db, scale   []float32 // per-channel scratch for backward
 	zero            []float32
+	x, dy           []float32 // operands of the parallel loops
+	fwdLoop         loop
+	bwdLoop         loop
 }
 
 func newBatchNorm(name string, c, hw int) *batchNorm {
@@ -287,9 +296,20 @@ func (b *batchNorm) forward(x []float32, n int, training bool) []float32 {
 	b.m, b.training = m, training
 	b.xhat = grow(b.xhat, b.c*m)
 	b.y = grow(b.y, b.c*m)
-	parallelFor(b.c, 3*m, func(lo, hi int) {
+	b.x = x
+	if b.fwdLoop.body == nil {
+		b.fwdLoop.body = b.forwardRows // bound once: a method value allocates
+	}
+	b.fwdLoop.run(b.c, 3*m)
+	b.tap.out = b.y
+	return b.y
+}
+
+func (b *batchNorm) forwardRows(lo, hi int) {
+	m, x := b.m, b.x
+	{
 		mean, variance := b.mean[lo:hi], b.variance[lo:hi]
-		if training {
+		if b.training {
 			kernels.BatchNormStats(mean, variance, x[lo*m:hi*m], hi-lo, m)
 			unbias := 1.0
 			if m > 1 {
@@ -305,16 +325,24 @@ func (b *batchNorm) forward(x []float32, n int, training bool) []float32 {
 		}
 		kernels.BatchNormForward(b.y[lo*m:hi*m], b.xhat[lo*m:hi*m], x[lo*m:hi*m], mean, variance,
 			b.gamma.Value[lo:hi], b.beta.Value[lo:hi], hi-lo, m, batchNormEps)
-	})
-	b.tap.out = b.y
-	return b.y
+	}
 }
 
 func (b *batchNorm) backward(dy []float32) []float32 {
 	b.tap.dout = dy
 	m := b.m
 	b.dx = grow(b.dx, b.c*m)
-	parallelFor(b.c, 3*m, func(lo, hi int) {
+	b.dy = dy
+	if b.bwdLoop.body == nil {
+		b.bwdLoop.body = b.backwardRows // bound once: a method value allocates
+	}
+	b.bwdLoop.run(b.c, 3*m)
+	return b.dx
+}
+
+func (b *batchNorm) backwardRows(lo, hi int) {
+	m, dy := b.m, b.dy
+	{
 		rows := hi - lo
 		dx, d, xh := b.dx[lo*m:hi*m], dy[lo*m:hi*m], b.xhat[lo*m:hi*m]
 		if b.training {
@@ -337,20 +365,24 @@ func (b *batchNorm) backward(dy []float32) []float32 {
 			b.gamma.Grad[r] += b.dg[r]
 			b.beta.Grad[r] += b.db[r]
 		}
-	})
-	return b.dx
+	}
 }
 
 // ---- ReLU ----
 
 type relu struct {
 	tap
-	y, dx []float32
+	y, dx, x, dy     []float32
+	fwdLoop, bwdLoop loop
 }
 
 func (l *relu) forward(x []float32, n int, training bool) []float32 {
 	l.y = grow(l.y, len(x))
-	parallelFor(len(x), 1, func(lo, hi int) { kernels.ReLU(l.y[lo:hi], x[lo:hi]) })
+	l.x = x
+	if l.fwdLoop.body == nil {
+		l.fwdLoop.body = l.forwardPart // bound once: a method value allocates
+	}
+	l.fwdLoop.run(len(x), 1)
 	l.tap.out = l.y
 	return l.y
 }
@@ -358,9 +390,16 @@ func (l *relu) forward(x []float32, n int, training bool) []float32 {
 func (l *relu) backward(dy []float32) []float32 {
 	l.tap.dout = dy
 	l.dx = grow(l.dx, len(dy))
-	parallelFor(len(dy), 1, func(lo, hi int) { kernels.ReLUBackward(l.dx[lo:hi], dy[lo:hi], l.y[lo:hi]) })
+	l.dy = dy
+	if l.bwdLoop.body == nil {
+		l.bwdLoop.body = l.backwardPart // bound once: a method value allocates
+	}
+	l.bwdLoop.run(len(dy), 1)
 	return l.dx
 }
+
+func (l *relu) forwardPart(lo, hi int)  { kernels.ReLU(l.y[lo:hi], l.x[lo:hi]) }
+func (l *relu) backwardPart(lo, hi int) { kernels.ReLUBackward(l.dx[lo:hi], l.dy[lo:hi], l.y[lo:hi]) }
 
 // ---- MaxPool 2×2, stride 2, floor ----
 
@@ -372,6 +411,9 @@ type maxPool2 struct {
 	planes  int
 	y, dx   []float32
 	arg     []uint8 // per output: where in its 2×2 window the max was
+	x, dy   []float32
+	fwdLoop loop
+	bwdLoop loop
 }
 
 func (p *maxPool2) forward(x []float32, n int, training bool) []float32 {
@@ -382,21 +424,35 @@ func (p *maxPool2) forward(x []float32, n int, training bool) []float32 {
 		p.arg = make([]uint8, p.planes*out)
 	}
 	p.arg = p.arg[:p.planes*out]
-	parallelFor(p.planes, in, func(lo, hi int) {
-		kernels.MaxPool2x2(p.y[lo*out:hi*out], p.arg[lo*out:hi*out], x[lo*in:hi*in], hi-lo, p.h, p.w)
-	})
+	p.x = x
+	if p.fwdLoop.body == nil {
+		p.fwdLoop.body = p.forwardPlanes // bound once: a method value allocates
+	}
+	p.fwdLoop.run(p.planes, in)
 	p.tap.out = p.y
 	return p.y
 }
 
 func (p *maxPool2) backward(dy []float32) []float32 {
 	p.tap.dout = dy
-	in, out := p.h*p.w, (p.h/2)*(p.w/2)
+	in := p.h * p.w
 	p.dx = grow(p.dx, p.planes*in)
-	parallelFor(p.planes, in, func(lo, hi int) {
-		kernels.MaxPool2x2Backward(p.dx[lo*in:hi*in], dy[lo*out:hi*out], p.arg[lo*out:hi*out], hi-lo, p.h, p.w)
-	})
+	p.dy = dy
+	if p.bwdLoop.body == nil {
+		p.bwdLoop.body = p.backwardPlanes // bound once: a method value allocates
+	}
+	p.bwdLoop.run(p.planes, in)
 	return p.dx
+}
+
+func (p *maxPool2) forwardPlanes(lo, hi int) {
+	in, out := p.h*p.w, (p.h/2)*(p.w/2)
+	kernels.MaxPool2x2(p.y[lo*out:hi*out], p.arg[lo*out:hi*out], p.x[lo*in:hi*in], hi-lo, p.h, p.w)
+}
+
+func (p *maxPool2) backwardPlanes(lo, hi int) {
+	in, out := p.h*p.w, (p.h/2)*(p.w/2)
+	kernels.MaxPool2x2Backward(p.dx[lo*in:hi*in], p.dy[lo*out:hi*out], p.arg[lo*out:hi*out], hi-lo, p.h, p.w)
 }
 
 // ---- Dropout (inverted) ----
@@ -413,6 +469,9 @@ type dropout struct {
 	y, dx    []float32
 	// fixedMask, when set (tests), replaces the random draw.
 	fixedMask []float32
+	// mulLoop computes dst = src·mask (forward and backward alike).
+	mulLoop  loop
+	dst, src []float32
 }
 
 func (d *dropout) forward(x []float32, n int, training bool) []float32 {
@@ -449,12 +508,11 @@ func (d *dropout) forward(x []float32, n int, training bool) []float32 {
 		}
 	}
 	d.y = grow(d.y, len(x))
-	parallelFor(len(x), 1, func(lo, hi int) {
-		y, m := d.y[lo:hi], d.mask[lo:hi]
-		for i, v := range x[lo:hi] {
-			y[i] = v * m[i]
-		}
-	})
+	d.dst, d.src = d.y, x
+	if d.mulLoop.body == nil {
+		d.mulLoop.body = d.mul // bound once: a method value allocates
+	}
+	d.mulLoop.run(len(x), 1)
 	d.tap.out = d.y
 	return d.y
 }
@@ -465,28 +523,46 @@ func (d *dropout) backward(dy []float32) []float32 {
 		return dy
 	}
 	d.dx = grow(d.dx, len(dy))
-	parallelFor(len(dy), 1, func(lo, hi int) {
-		dx, m := d.dx[lo:hi], d.mask[lo:hi]
-		for i, v := range dy[lo:hi] {
-			dx[i] = v * m[i]
-		}
-	})
+	d.dst, d.src = d.dx, dy
+	if d.mulLoop.body == nil {
+		d.mulLoop.body = d.mul // bound once: a method value allocates
+	}
+	d.mulLoop.run(len(dy), 1)
 	return d.dx
+}
+
+func (d *dropout) mul(lo, hi int) {
+	dst, m := d.dst[lo:hi], d.mask[lo:hi]
+	for i, v := range d.src[lo:hi] {
+		dst[i] = v * m[i]
+	}
 }
 
 // ---- Flatten: CNHW [C][N·HW] → features × N with feature index c·HW + p (PyTorch's C,H,W order) ----
 
 type flatten struct {
 	tap
-	c, hw int
-	n     int
-	y, dx []float32
+	c, hw            int
+	n                int
+	y, dx, x, dy     []float32
+	fwdLoop, bwdLoop loop
 }
 
 func (f *flatten) forward(x []float32, n int, training bool) []float32 {
 	f.n = n
 	f.y = grow(f.y, f.c*f.hw*n)
-	parallelFor(f.c, f.hw*n, func(lo, hi int) {
+	f.x = x
+	if f.fwdLoop.body == nil {
+		f.fwdLoop.body = f.forwardChannels // bound once: a method value allocates
+	}
+	f.fwdLoop.run(f.c, f.hw*n)
+	f.tap.out = f.y
+	return f.y
+}
+
+func (f *flatten) forwardChannels(lo, hi int) {
+	n, x := f.n, f.x
+	{
 		for c := lo; c < hi; c++ {
 			for img := 0; img < n; img++ {
 				src := x[c*n*f.hw+img*f.hw : c*n*f.hw+(img+1)*f.hw]
@@ -495,16 +571,24 @@ func (f *flatten) forward(x []float32, n int, training bool) []float32 {
 				}
 			}
 		}
-	})
-	f.tap.out = f.y
-	return f.y
+	}
 }
 
 func (f *flatten) backward(dy []float32) []float32 {
 	f.tap.dout = dy
 	n := f.n
 	f.dx = grow(f.dx, f.c*f.hw*n)
-	parallelFor(f.c, f.hw*n, func(lo, hi int) {
+	f.dy = dy
+	if f.bwdLoop.body == nil {
+		f.bwdLoop.body = f.backwardChannels // bound once: a method value allocates
+	}
+	f.bwdLoop.run(f.c, f.hw*n)
+	return f.dx
+}
+
+func (f *flatten) backwardChannels(lo, hi int) {
+	n, dy := f.n, f.dy
+	{
 		for c := lo; c < hi; c++ {
 			for img := 0; img < n; img++ {
 				dst := f.dx[c*n*f.hw+img*f.hw : c*n*f.hw+(img+1)*f.hw]
@@ -513,17 +597,5 @@ func (f *flatten) backward(dy []float32) []float32 {
 				}
 			}
 		}
-	})
-	return f.dx
-}
-
-// transpose writes dst[c][r] = src[r][c] for a rows×cols src.
-func transpose(dst, src []float32, rows, cols int) {
-	parallelFor(rows, cols, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			for c, v := range src[r*cols : (r+1)*cols] {
-				dst[c*rows+r] = v
-			}
-		}
-	})
+	}
 }

@@ -22,6 +22,7 @@ type seqNet struct {
 	xT        []float32
 	logits    []float32
 	dlogitsT  []float32
+	tr        transposer
 }
 
 func (s *seqNet) Arch() string        { return s.arch }
@@ -41,14 +42,14 @@ func (s *seqNet) Forward(x []float32, n int, training bool) []float32 {
 	x = x[:n*s.inSize]
 	if s.flatInput {
 		s.xT = grow(s.xT, n*s.inSize)
-		transpose(s.xT, x, n, s.inSize)
+		s.tr.do(s.xT, x, n, s.inSize)
 		x = s.xT
 	}
 	for _, l := range s.layers {
 		x = l.forward(x, n, training)
 	}
 	s.logits = grow(s.logits, n*s.outSize)
-	transpose(s.logits, x, s.outSize, n)
+	s.tr.do(s.logits, x, s.outSize, n)
 	return s.logits
 }
 
@@ -58,7 +59,7 @@ func (s *seqNet) Backward(dlogits []float32) {
 		return
 	}
 	s.dlogitsT = grow(s.dlogitsT, n*s.outSize)
-	transpose(s.dlogitsT, dlogits[:n*s.outSize], n, s.outSize)
+	s.tr.do(s.dlogitsT, dlogits[:n*s.outSize], n, s.outSize)
 	d := s.dlogitsT
 	for i := len(s.layers) - 1; i >= 0 && d != nil; i-- {
 		d = s.layers[i].backward(d)

@@ -5,6 +5,10 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/simdnn/simdnn/kernels"
 )
 
 func TestParamCounts(t *testing.T) {
@@ -169,6 +173,42 @@ func TestOverfitsSmallBatch(t *testing.T) {
 		loss, correct := SoftmaxCrossEntropy(net.Forward(x, tc.n, false), labels, tc.n, nil)
 		if correct != tc.n || loss > first/4 {
 			t.Errorf("%s: after %d steps loss %.3f (from %.3f), %d/%d right", tc.arch, tc.steps, loss, first, correct, tc.n)
+		}
+	}
+}
+
+// TestNoGarbagePerStep: after the first batch, nn itself allocates nothing per training step or
+// forward pass (buffers are kept per batch size, parallel loops are bound once). It runs on the
+// kernels' BLAS, since gonum's own parallel Sgemm allocates per call. The CNN's backward is left
+// out: kernels.Col2im3x3 allocates a small scratch per call, which is the kernels' to remove.
+func TestNoGarbagePerStep(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector (it allocates itself)")
+	}
+	defer blas32.Use(blas32.Implementation())
+	kernels.UseWithGonum()
+	const n = 32
+	x := randImages(n, 1)
+	labels := make([]uint8, n)
+	d := make([]float32, n*NumClasses)
+	ann := NewANN(1)
+	opt := NewAdam(ann.Params(), 1e-3)
+	annStep := func() {
+		opt.ZeroGrad()
+		SoftmaxCrossEntropy(ann.Forward(x, n, true), labels, n, d)
+		ann.Backward(d)
+		opt.Step()
+	}
+	annStep()
+	if a := testing.AllocsPerRun(5, annStep); a != 0 {
+		t.Errorf("ANN training step: %v allocations", a)
+	}
+	cnn := NewCNN(1)
+	for _, training := range []bool{true, false} {
+		f := func() { cnn.Forward(x, n, training) }
+		f()
+		if a := testing.AllocsPerRun(5, f); a != 0 {
+			t.Errorf("CNN forward (training=%v): %v allocations", training, a)
 		}
 	}
 }
