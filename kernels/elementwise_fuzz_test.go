@@ -45,6 +45,17 @@ func FuzzElementwise(f *testing.F) {
 				t.Fatalf("%s [%d]: got %v, want %v (x=%v y=%v a=%v b=%v)", what, i, got[i], want[i], x[i], y[i], a, b)
 			}
 		}
+		fa, fb := float64(a), float64(b)
+		affScale := fuzzScale(n, func(i int) float64 { return math.Abs(fa*float64(x[i])) + math.Abs(fb) })
+		// bnNorm(x, mean=a, invStd=b, gamma=a, beta=b) and bnBack(dy=y, xhat=x, k=a, a=b, b=a).
+		hScale := fuzzScale(n, func(i int) float64 { return (math.Abs(float64(x[i])) + math.Abs(fa)) * math.Abs(fb) })
+		yScale := fuzzScale(n, func(i int) float64 { return math.Abs(fa)*hScale[i] + math.Abs(fb) })
+		dScale := fuzzScale(n, func(i int) float64 {
+			return math.Abs(fa) * (math.Abs(float64(y[i])) + math.Abs(fb) + math.Abs(float64(x[i])*fa))
+		})
+		pScale := fuzzScale(n, func(i int) float64 { return math.Abs(float64(x[i])) + 0.01 })
+		mScale := fuzzScale(n, func(i int) float64 { return math.Abs(float64(x[i])) + math.Abs(float64(y[i])) })
+		vScale := fuzzScale(n, func(i int) float64 { return float64(x[i])*float64(x[i]) + float64(y[i])*float64(y[i]) })
 		for _, impl := range Available() {
 			k := impl.ew
 			want, got := make([]float32, n), make([]float32, n)
@@ -56,15 +67,50 @@ func FuzzElementwise(f *testing.F) {
 			same(impl.Name+" reluBack", got, want, 0)
 			affineRef(want, x, a, b)
 			k.affine(got, x, a, b)
-			same(impl.Name+" affine", got, want, 2e-7)
+			fuzzClose(t, impl.Name+" affine", got, want, affScale, 3e-7)
 			affineReLURef(want, x, a, b)
 			k.affineReLU(got, x, a, b)
-			same(impl.Name+" affineReLU", got, want, 2e-7)
+			fuzzClose(t, impl.Name+" affineReLU", got, want, affScale, 3e-7)
 			copy(want, y)
 			copy(got, y)
 			addRef(want, x)
 			k.add(got, x)
 			same(impl.Name+" add", got, want, 0)
+			// The batchnorm and Adam primitives, with x and y as data and a, b as their scalars.
+			h1, h2 := make([]float32, n), make([]float32, n)
+			bnNormRef(want, h1, x, a, b, a, b)
+			k.bnNorm(got, h2, x, a, b, a, b)
+			fuzzClose(t, impl.Name+" bnNorm xhat", h2, h1, hScale, 3e-7)
+			fuzzClose(t, impl.Name+" bnNorm y", got, want, yScale, 5e-7)
+			bnBackRef(want, y, x, a, b, a)
+			k.bnBack(got, y, x, a, b, a)
+			fuzzClose(t, impl.Name+" bnBack", got, want, dScale, 5e-7)
+			pw, mw, vw := append([]float32(nil), x...), append([]float32(nil), y...), make([]float32, n)
+			pg, mg, vg := append([]float32(nil), x...), append([]float32(nil), y...), make([]float32, n)
+			for i := range vw {
+				vw[i] = y[i] * y[i]
+				vg[i] = vw[i]
+			}
+			adamRef(pw, x, mw, vw, 0.9, 0.999, 0.01, 0.1, 1e-8)
+			k.adam(pg, x, mg, vg, 0.9, 0.999, 0.01, 0.1, 1e-8)
+			fuzzClose(t, impl.Name+" adam m", mg, mw, mScale, 3e-7)
+			fuzzClose(t, impl.Name+" adam v", vg, vw, vScale, 5e-7)
+			fuzzClose(t, impl.Name+" adam p", pg, pw, pScale, 3e-7)
+			// Float64 sums may differ by the order of summation: compare relative to Σ|term|.
+			var absX, absXY float64
+			for i := range x {
+				absX += math.Abs(float64(x[i]))
+				absXY += math.Abs(float64(x[i]) * float64(y[i]))
+			}
+			ws, wd := sumDotRef(x, y)
+			gs, gd := k.sumDot(x, y)
+			wq, gq := sumSqDevRef(x, 1), k.sumSqDev(x, 1)
+			for _, r := range [][3]float64{{ws, gs, absX}, {wd, gd, absXY}, {wq, gq, wq}} {
+				w, g, scale := r[0], r[1], r[2]
+				if !(w == g || math.IsNaN(w) && math.IsNaN(g) || math.Abs(w-g) <= 1e-12*scale || math.IsInf(scale, 0) || math.IsNaN(scale)) {
+					t.Fatalf("%s: float64 sum = %v, want %v", impl.Name, g, w)
+				}
+			}
 			s1, s2 := sumRef(x), k.sum(x)
 			if !(s1 == s2 || math.IsNaN(s1) && math.IsNaN(s2) || math.Abs(s1-s2) <= 1e-12*math.Abs(s1)+1e-30) {
 				var abs float64
@@ -108,4 +154,34 @@ func FuzzMaxPool(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzClose compares an FMA-using kernel with the reference on arbitrary bit patterns: equal, both
+// NaN, or within rel·scale[i], scale being the magnitude of the terms that were added (so
+// cancellation is allowed for). Where a term overflows, rounding order decides between a large
+// number, ±Inf and NaN, so such elements are not compared.
+func fuzzClose(t *testing.T, what string, got, want []float32, scale []float64, rel float64) {
+	t.Helper()
+	for i := range want {
+		g, w := float64(got[i]), float64(want[i])
+		if g == w || math.IsNaN(g) && math.IsNaN(w) {
+			continue
+		}
+		if math.IsInf(g, 0) || math.IsInf(w, 0) || math.IsNaN(g) || math.IsNaN(w) || math.IsInf(scale[i], 0) || math.IsNaN(scale[i]) || scale[i] > 1e37 {
+			continue
+		}
+		if math.Abs(g-w) <= rel*scale[i] {
+			continue
+		}
+		t.Fatalf("%s [%d]: got %v, want %v (scale %v)", what, i, got[i], want[i], scale[i])
+	}
+}
+
+// fuzzScale returns Σ_j |terms_j(i)| for every i.
+func fuzzScale(n int, term func(i int) float64) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = term(i)
+	}
+	return s
 }
