@@ -323,7 +323,13 @@ func (d *doc) efficiencyTable(b *strings.Builder) {
 		b.WriteString(" Throughput and latency appear once `bench` has written bench.json into this directory.")
 	} else {
 		m := measured[0]
-		fmt.Fprintf(b, " Throughput, GFLOP/s and latency from bench.json: kernel set %s on %s, inference graph with BatchNorm folded; weights from %s.", orDash(m.Kernels), orDash(m.CPU), orDash(m.Source))
+		weights := "the model files"
+		for _, br := range measured {
+			if br.Source == "random weights" {
+				weights = "random weights (bench --random-weights)"
+			}
+		}
+		fmt.Fprintf(b, " Throughput, GFLOP/s and latency from bench.json: kernel set %s on %s, inference graph with BatchNorm folded, %s.", orDash(m.Kernels), orDash(m.CPU), weights)
 	}
 	b.WriteString("\n\n")
 }
