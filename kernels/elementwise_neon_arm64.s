@@ -7,8 +7,8 @@
 //
 // Go's assembler has no vector floating-point arithmetic beyond FMLA/FMLS, so FADD, FSUB, FMUL, FDIV,
 // FSQRT, FCMGT/FCMLE (compare with zero), FCVTL/FCVTL2 and FADDP are WORD lines. Each encoding was
-// produced by llvm-mc -triple=aarch64 -show-encoding from the instruction in its comment and read back
-// with llvm-objdump on the built test binary; the tests in elementwise_neon_arm64_test.go run every one.
+// produced by llvm-mc -triple=aarch64 -show-encoding from the instruction in its comment and checked
+// back by disassembling every word (llvm-mc --disassemble); the element-wise tests run every one.
 //
 // Go operand order, for the mnemonics it has: VFMLA Vm, Vn, Vd is Vd += Vn·Vm; VFMLS Vm, Vn, Vd is
 // Vd -= Vn·Vm; VBIT Vm, Vn, Vd copies the bits of Vn into Vd where Vm is set.
