@@ -207,8 +207,17 @@ func (d *doc) buildImages(outDir, dataDir string, add func(name, alt, caption st
 			}
 			add(fmt.Sprintf("features_%d.png", k+1), "CNN feature maps for test image "+fmt.Sprint(idx), "", png)
 		}
-		camIdx := wrong[:min(len(wrong), camExamples)]
+		camIdx := camPicks(wrong, test.Labels, predLabels, r.Pairs)
 		sec.camShown = len(camIdx)
+		var missing []int
+		for _, i := range camIdx {
+			if _, ok := preds[i]; !ok {
+				missing = append(missing, i)
+			}
+		}
+		if len(missing) > 0 {
+			predictSome(missing)
+		}
 		if len(camIdx) > 0 {
 			xs := make([]float32, 0, len(camIdx)*nn.ImageSize)
 			predCls, trueCls := make([]int, len(camIdx)), make([]int, len(camIdx))
@@ -233,6 +242,22 @@ func (d *doc) buildImages(outDir, dataDir string, add func(name, alt, caption st
 	}
 	d.images = sec
 	return nil
+}
+
+// camPicks chooses the mistakes Grad-CAM explains: the first ones (in test-set order) within the
+// CNN's three most confused pairs, where "what did it look at" matters most, then any others.
+func camPicks(wrong []int, labels, preds []uint8, pairs []pairRow) []int {
+	top := pairs[:min(3, len(pairs))]
+	var in, out []int
+	for _, i := range wrong {
+		if pairRank(top, int(labels[i]), int(preds[i])) > 0 {
+			in = append(in, i)
+		} else {
+			out = append(out, i)
+		}
+	}
+	picks := append(in[:min(len(in), camExamples)], out...)
+	return picks[:min(len(picks), camExamples)]
 }
 
 func equalMatrix(a, b [][]int) bool {
@@ -357,7 +382,7 @@ func (s *imageSection) markdown(b *strings.Builder, d *doc) {
 	}
 	if s.camShown > 0 {
 		fmt.Fprintf(b, "## Grad-CAM on the CNN's mistakes\n\n")
-		b.WriteString("For each image: the gradient of the class score (logit) with respect to the last stage's feature maps (128 × 7×7, after BatchNorm and ReLU, before pooling) is averaged over space to weight each channel; the weighted sum, after a ReLU, is upsampled to 28×28 and overlaid. The middle map explains the wrong prediction, the right one the evidence for the true class.\n\n")
+		b.WriteString("For each image: the gradient of the class score (logit) with respect to the last stage's feature maps (128 × 7×7, after BatchNorm and ReLU, before pooling) is averaged over space to weight each channel; the weighted sum, after a ReLU, is upsampled to 28×28 and overlaid. The middle map explains the wrong prediction, the right one the evidence for the true class. The images are the CNN's first mistakes within its three most confused pairs.\n\n")
 		d.figure(b, "gradcam_cnn.png")
 	}
 }

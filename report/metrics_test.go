@@ -80,3 +80,24 @@ func TestVerdict(t *testing.T) {
 		}
 	}
 }
+
+// TestCamPicks: mistakes within the top three pairs come first, in test order, then the others.
+func TestCamPicks(t *testing.T) {
+	labels := []uint8{6, 1, 0, 6, 3, 4, 2, 9, 6, 0, 5, 7}
+	preds := []uint8{0, 7, 6, 4, 8, 6, 6, 5, 2, 6, 7, 5}
+	wrong := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	pairs := []pairRow{{A: 0, B: 6, Count: 3}, {A: 4, B: 6, Count: 2}, {A: 2, B: 6, Count: 2}, {A: 5, B: 7, Count: 2}}
+	got := camPicks(wrong, labels, preds, pairs)
+	want := []int{0, 2, 3, 5, 6, 8, 9, 1} // seven within Shirt pairs, then the first other mistake
+	if len(got) != len(want) {
+		t.Fatalf("picked %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("picked %v, want %v", got, want)
+		}
+	}
+	if got := camPicks(nil, nil, nil, pairs); len(got) != 0 {
+		t.Fatalf("no mistakes gave %v", got)
+	}
+}
