@@ -102,16 +102,23 @@ func threads() int {
 // adds the old C, otherwise C is overwritten and never read; gemmBias adds bias[i]; gemmReLU applies
 // max(x, 0) last). When it is nil the driver emulates it around kernel.
 //
-// rows, optional, holds kernelEx variants for the last r < MR rows of C (rows[r], same MR-strided A
-// panel): they spare a partial tile of rows the temporary tile and its wasted multiply-adds. A nil
-// entry falls back to the temporary tile.
+// strided, optional, replaces both: strided[r] (1 ≤ r ≤ MR) computes r rows of the tile with A and B
+// addressed through strides, a[i*rsa+p*csa] and b[p*ldb+j], so the driver can skip packing A
+// (alpha == 1) or B (not transposed, few rows of C to reuse a packed panel), and computes a last
+// partial row panel in place.
 type gemmKernels struct {
 	kernel   func(k int, a, b, c *float32, ldc int)
-	kernelEx gemmKernelEx
-	rows     []gemmKernelEx
+	kernelEx func(k int, a, b, c *float32, ldc int, bias *float32, flags int)
+	strided  []gemmKernelStrided
 }
 
-type gemmKernelEx func(k int, a, b, c *float32, ldc int, bias *float32, flags int)
+type gemmKernelStrided func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int,
+	bias *float32, flags int)
+
+// gemmDirectBMaxM: with strided kernels, B is read in place (not packed) when C has at most this many
+// rows, because each packed B panel would be reused only m/MR times (the im2col GEMMs of the CNN have
+// 32–128 rows and 9–576 deep, tens of thousands of columns: packing B cost them up to a third).
+var gemmDirectBMaxM = 256
 
 const (
 	gemmLoadC = 1 << iota
@@ -272,8 +279,12 @@ func aligned(mem *[]float32, n int) []float32 {
 func (p *gemmPart) run() {
 	j := p.job
 	impl := j.impl
+	g := &impl.gemm
 	mr, nr := impl.MR, impl.NR
 	kc, mc, nc := gemmBlocks(mr, nr)
+	strided := g.strided != nil
+	directA := strided && j.alpha == 1
+	directB := strided && !j.transB && j.m <= gemmDirectBMaxM
 
 	buf := getGemmBuf()
 	defer putGemmBuf(buf)
@@ -302,7 +313,9 @@ func (p *gemmPart) run() {
 		mcur := min(mc, p.i1-ic)
 		for pc := 0; pc < j.k; pc += kc {
 			kcur := min(kc, j.k-pc)
-			packA(buf.ap, j.a, j.lda, j.transA, j.alpha, ic, mcur, pc, kcur, mr)
+			if !directA {
+				packA(buf.ap, j.a, j.lda, j.transA, j.alpha, ic, mcur, pc, kcur, mr)
+			}
 			flags := 0
 			if pc > 0 || j.beta != 0 {
 				flags |= gemmLoadC
@@ -312,32 +325,62 @@ func (p *gemmPart) run() {
 			}
 			for jc := p.j0; jc < p.j1; jc += nc {
 				ncur := min(nc, p.j1-jc)
-				packB(buf.bp, j.b, j.ldb, j.transB, pc, kcur, jc, ncur, nr)
+				switch {
+				case !directB:
+					packB(buf.bp, j.b, j.ldb, j.transB, pc, kcur, jc, ncur, nr)
+				case ncur%nr != 0:
+					// In place but for the last, partial panel: packed (zero-padded), as the kernel
+					// reads whole NR-wide rows.
+					last := ncur / nr * nr
+					packB(buf.bp, j.b, j.ldb, false, pc, kcur, jc+last, ncur-last, nr)
+				}
 				for ir := 0; ir < mcur; ir += mr {
 					mm := min(mr, mcur-ir)
-					apanel := &buf.ap[ir*kcur]
+					// A panel: packed (rows 1 apart, steps mr apart), or in place.
+					apanel, rsa, csa := &buf.ap[0], 1, mr
+					switch {
+					case !directA:
+						apanel = &buf.ap[ir*kcur]
+					case j.transA:
+						apanel, rsa, csa = &j.a[pc*j.lda+ic+ir], 1, j.lda
+					default:
+						apanel, rsa, csa = &j.a[(ic+ir)*j.lda+pc], j.lda, 1
+					}
 					for jr := 0; jr < ncur; jr += nr {
 						nn := min(nr, ncur-jr)
-						bpanel := &buf.bp[jr*kcur]
+						bpanel, ldb := &buf.bp[0], nr
+						switch {
+						case !directB:
+							bpanel = &buf.bp[jr*kcur]
+						case nn == nr:
+							bpanel, ldb = &j.b[pc*j.ldb+jc+jr], j.ldb
+						}
 						ci := (ic+ir)*j.ldc + jc + jr
-						if nn == nr && (mm == mr || mm < len(impl.gemm.rows) && impl.gemm.rows[mm] != nil) {
+						if strided {
 							var bias *float32
 							if flags&gemmBias != 0 {
 								bias = &j.bias[ic+ir]
 							}
-							if mm == mr {
-								impl.gemm.tile(mr, nr, kcur, apanel, bpanel, &j.c[ci], j.ldc, bias, flags)
-							} else {
-								impl.gemm.rows[mm](kcur, apanel, bpanel, &j.c[ci], j.ldc, bias, flags)
+							if nn == nr {
+								g.strided[mm](kcur, apanel, rsa, csa, bpanel, ldb, &j.c[ci], j.ldc, bias, flags)
+								continue
 							}
-							continue
+							g.strided[mm](kcur, apanel, rsa, csa, bpanel, ldb, &buf.tmp[0], nr, nil, 0)
+						} else {
+							if mm == mr && nn == nr {
+								var bias *float32
+								if flags&gemmBias != 0 {
+									bias = &j.bias[ic+ir]
+								}
+								g.tile(mr, nr, kcur, apanel, bpanel, &j.c[ci], j.ldc, bias, flags)
+								continue
+							}
+							g.tile(mr, nr, kcur, apanel, bpanel, &buf.tmp[0], nr, nil, 0)
 						}
-						// Edge tile: compute the full tile into tmp, merge the valid part.
-						tmp := buf.tmp
-						impl.gemm.tile(mr, nr, kcur, apanel, bpanel, &tmp[0], nr, nil, 0)
+						// Edge tile: computed into tmp, the valid part merged here.
 						for i := 0; i < mm; i++ {
 							crow := j.c[ci+i*j.ldc : ci+i*j.ldc+nn]
-							trow := tmp[i*nr : i*nr+nn]
+							trow := buf.tmp[i*nr : i*nr+nn]
 							for x, v := range trow {
 								if flags&gemmLoadC != 0 {
 									v += crow[x]

@@ -2,27 +2,32 @@
 
 package kernels
 
-// The generated micro-kernels (sgemm_<isa>_amd64.s) implement the extended entry directly; the plain
-// contract entry is the same call accumulating onto C.
+// The generated micro-kernels (sgemm_<isa>_amd64.s) take strides, so the driver runs them on packed
+// panels or straight on the caller's matrices; strided[r] computes r rows. The contract entries
+// (kernel, kernelEx) are the full-height kernel on packed panels.
 var (
 	gemmAVX512 = gemmKernels{
 		kernel: func(k int, a, b, c *float32, ldc int) {
-			sgemmKernel_12x32_avx512(k, a, b, c, ldc, nil, gemmLoadC)
+			sgemmKernel_12x32_avx512(k, a, 1, 12, b, 32, c, ldc, nil, gemmLoadC)
 		},
-		kernelEx: sgemmKernel_12x32_avx512,
-		rows: []gemmKernelEx{nil,
-			sgemmKernel_1of12x32_avx512, sgemmKernel_2of12x32_avx512, sgemmKernel_3of12x32_avx512,
-			sgemmKernel_4of12x32_avx512, sgemmKernel_5of12x32_avx512, sgemmKernel_6of12x32_avx512,
-			sgemmKernel_7of12x32_avx512, sgemmKernel_8of12x32_avx512, sgemmKernel_9of12x32_avx512,
-			sgemmKernel_10of12x32_avx512, sgemmKernel_11of12x32_avx512},
+		kernelEx: func(k int, a, b, c *float32, ldc int, bias *float32, flags int) {
+			sgemmKernel_12x32_avx512(k, a, 1, 12, b, 32, c, ldc, bias, flags)
+		},
+		strided: []gemmKernelStrided{nil,
+			sgemmKernel_1x32_avx512, sgemmKernel_2x32_avx512, sgemmKernel_3x32_avx512,
+			sgemmKernel_4x32_avx512, sgemmKernel_5x32_avx512, sgemmKernel_6x32_avx512,
+			sgemmKernel_7x32_avx512, sgemmKernel_8x32_avx512, sgemmKernel_9x32_avx512,
+			sgemmKernel_10x32_avx512, sgemmKernel_11x32_avx512, sgemmKernel_12x32_avx512},
 	}
 	gemmAVX2 = gemmKernels{
 		kernel: func(k int, a, b, c *float32, ldc int) {
-			sgemmKernel_6x16_avx2(k, a, b, c, ldc, nil, gemmLoadC)
+			sgemmKernel_6x16_avx2(k, a, 1, 6, b, 16, c, ldc, nil, gemmLoadC)
 		},
-		kernelEx: sgemmKernel_6x16_avx2,
-		rows: []gemmKernelEx{nil,
-			sgemmKernel_1of6x16_avx2, sgemmKernel_2of6x16_avx2, sgemmKernel_3of6x16_avx2,
-			sgemmKernel_4of6x16_avx2, sgemmKernel_5of6x16_avx2},
+		kernelEx: func(k int, a, b, c *float32, ldc int, bias *float32, flags int) {
+			sgemmKernel_6x16_avx2(k, a, 1, 6, b, 16, c, ldc, bias, flags)
+		},
+		strided: []gemmKernelStrided{nil,
+			sgemmKernel_1x16_avx2, sgemmKernel_2x16_avx2, sgemmKernel_3x16_avx2,
+			sgemmKernel_4x16_avx2, sgemmKernel_5x16_avx2, sgemmKernel_6x16_avx2},
 	}
 )

@@ -4,12 +4,12 @@
 
 package kernels
 
-// sgemmKernel_6x16_avx2 is the SGEMM micro-kernel for an 6×16 tile of C. With packed panels
-// a[p*6+i] and b[p*16+j] and k ≥ 0 it computes, for i < 6, j < 16:
+// sgemmKernel_6x16_avx2 is the SGEMM micro-kernel for a 6×16 tile of C. For k ≥ 0 it computes,
+// for i < 6, j < 16:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*6+i] * b[p*16+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -21,14 +21,14 @@ package kernels
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_6x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_1of6x16_avx2 is the SGEMM micro-kernel for an 1×16 tile of C. With packed panels
-// a[p*6+i] and b[p*16+j] and k ≥ 0 it computes, for i < 1, j < 16:
+// sgemmKernel_5x16_avx2 is the SGEMM micro-kernel for a 5×16 tile of C. For k ≥ 0 it computes,
+// for i < 5, j < 16:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*6+i] * b[p*16+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -40,14 +40,14 @@ func sgemmKernel_6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, b
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_1of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_5x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_2of6x16_avx2 is the SGEMM micro-kernel for an 2×16 tile of C. With packed panels
-// a[p*6+i] and b[p*16+j] and k ≥ 0 it computes, for i < 2, j < 16:
+// sgemmKernel_4x16_avx2 is the SGEMM micro-kernel for a 4×16 tile of C. For k ≥ 0 it computes,
+// for i < 4, j < 16:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*6+i] * b[p*16+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -59,14 +59,14 @@ func sgemmKernel_1of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_2of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_4x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_3of6x16_avx2 is the SGEMM micro-kernel for an 3×16 tile of C. With packed panels
-// a[p*6+i] and b[p*16+j] and k ≥ 0 it computes, for i < 3, j < 16:
+// sgemmKernel_3x16_avx2 is the SGEMM micro-kernel for a 3×16 tile of C. For k ≥ 0 it computes,
+// for i < 3, j < 16:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*6+i] * b[p*16+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -78,14 +78,14 @@ func sgemmKernel_2of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_3of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_3x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_4of6x16_avx2 is the SGEMM micro-kernel for an 4×16 tile of C. With packed panels
-// a[p*6+i] and b[p*16+j] and k ≥ 0 it computes, for i < 4, j < 16:
+// sgemmKernel_2x16_avx2 is the SGEMM micro-kernel for a 2×16 tile of C. For k ≥ 0 it computes,
+// for i < 2, j < 16:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*6+i] * b[p*16+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -97,14 +97,14 @@ func sgemmKernel_3of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_4of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_2x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_5of6x16_avx2 is the SGEMM micro-kernel for an 5×16 tile of C. With packed panels
-// a[p*6+i] and b[p*16+j] and k ≥ 0 it computes, for i < 5, j < 16:
+// sgemmKernel_1x16_avx2 is the SGEMM micro-kernel for a 1×16 tile of C. For k ≥ 0 it computes,
+// for i < 1, j < 16:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*6+i] * b[p*16+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -116,4 +116,4 @@ func sgemmKernel_4of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_5of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_1x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)

@@ -4,14 +4,15 @@
 
 #include "textflag.h"
 
-// func sgemmKernel_6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+// func sgemmKernel_6x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·sgemmKernel_6x16_avx2(SB), NOSPLIT, $0-56
+TEXT ·sgemmKernel_6x16_avx2(SB), NOSPLIT, $0-80
 	MOVQ       k+0(FP), AX
-	MOVQ       a+8(FP), CX
-	MOVQ       b+16(FP), DX
-	MOVQ       c+24(FP), BX
-	MOVQ       ldc+32(FP), SI
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
 	SHLQ       $0x02, SI
 	PREFETCHT0 (BX)
 	PREFETCHT0 63(BX)
@@ -30,6 +31,13 @@ TEXT ·sgemmKernel_6x16_avx2(SB), NOSPLIT, $0-56
 	ADDQ       SI, BX
 	PREFETCHT0 (BX)
 	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
 	VXORPS     Y0, Y0, Y0
 	VXORPS     Y1, Y1, Y1
 	VXORPS     Y2, Y2, Y2
@@ -48,88 +56,98 @@ TEXT ·sgemmKernel_6x16_avx2(SB), NOSPLIT, $0-56
 	JL   tail
 
 loop:
-	VMOVUPS      (DX), Y12
-	VMOVUPS      32(DX), Y13
-	VBROADCASTSS (CX), Y14
+	VMOVUPS      (CX), Y12
+	VMOVUPS      32(CX), Y13
+	VBROADCASTSS (DI), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 4(CX), Y14
+	VBROADCASTSS (DI)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y2
 	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 8(CX), Y14
+	VBROADCASTSS (DI)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y4
 	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 12(CX), Y14
+	VBROADCASTSS (R8), Y14
 	VFMADD231PS  Y12, Y14, Y6
 	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 16(CX), Y14
+	VBROADCASTSS (R8)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y8
 	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 20(CX), Y14
+	VBROADCASTSS (R8)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      64(DX), Y12
-	VMOVUPS      96(DX), Y13
-	VBROADCASTSS 24(CX), Y14
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
+	VMOVUPS      (CX), Y12
+	VMOVUPS      32(CX), Y13
+	VBROADCASTSS (DI), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 28(CX), Y14
+	VBROADCASTSS (DI)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y2
 	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 32(CX), Y14
+	VBROADCASTSS (DI)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y4
 	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 36(CX), Y14
+	VBROADCASTSS (R8), Y14
 	VFMADD231PS  Y12, Y14, Y6
 	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 40(CX), Y14
+	VBROADCASTSS (R8)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y8
 	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 44(CX), Y14
+	VBROADCASTSS (R8)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      128(DX), Y12
-	VMOVUPS      160(DX), Y13
-	VBROADCASTSS 48(CX), Y14
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
+	VMOVUPS      (CX), Y12
+	VMOVUPS      32(CX), Y13
+	VBROADCASTSS (DI), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 52(CX), Y14
+	VBROADCASTSS (DI)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y2
 	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 56(CX), Y14
+	VBROADCASTSS (DI)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y4
 	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 60(CX), Y14
+	VBROADCASTSS (R8), Y14
 	VFMADD231PS  Y12, Y14, Y6
 	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 64(CX), Y14
+	VBROADCASTSS (R8)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y8
 	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 68(CX), Y14
+	VBROADCASTSS (R8)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      192(DX), Y12
-	VMOVUPS      224(DX), Y13
-	VBROADCASTSS 72(CX), Y14
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
+	VMOVUPS      (CX), Y12
+	VMOVUPS      32(CX), Y13
+	VBROADCASTSS (DI), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 76(CX), Y14
+	VBROADCASTSS (DI)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y2
 	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 80(CX), Y14
+	VBROADCASTSS (DI)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y4
 	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 84(CX), Y14
+	VBROADCASTSS (R8), Y14
 	VFMADD231PS  Y12, Y14, Y6
 	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 88(CX), Y14
+	VBROADCASTSS (R8)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y8
 	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 92(CX), Y14
+	VBROADCASTSS (R8)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	ADDQ         $0x00000060, CX
-	ADDQ         $0x00000100, DX
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
 	SUBQ         $0x04, AX
 	CMPQ         AX, $0x04
 	JGE          loop
@@ -139,40 +157,41 @@ tail:
 	JE    store
 
 tailloop:
-	VMOVUPS      (DX), Y12
-	VMOVUPS      32(DX), Y13
-	VBROADCASTSS (CX), Y14
+	VMOVUPS      (CX), Y12
+	VMOVUPS      32(CX), Y13
+	VBROADCASTSS (DI), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 4(CX), Y14
+	VBROADCASTSS (DI)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y2
 	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 8(CX), Y14
+	VBROADCASTSS (DI)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y4
 	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 12(CX), Y14
+	VBROADCASTSS (R8), Y14
 	VFMADD231PS  Y12, Y14, Y6
 	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 16(CX), Y14
+	VBROADCASTSS (R8)(BX*1), Y14
 	VFMADD231PS  Y12, Y14, Y8
 	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 20(CX), Y14
+	VBROADCASTSS (R8)(BX*2), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	ADDQ         $0x00000018, CX
-	ADDQ         $0x00000040, DX
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
 	DECQ         AX
 	JNZ          tailloop
 
 store:
-	MOVQ flags+48(FP), AX
-	MOVQ ldc+32(FP), CX
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
 	SHLQ $0x02, CX
 
 	// flags&1: accumulate onto C.
 	TESTQ  $0x00000001, AX
 	JZ     nload
-	MOVQ   c+24(FP), DX
+	MOVQ   c+48(FP), DX
 	VADDPS (DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 	ADDQ   CX, DX
@@ -195,7 +214,7 @@ nload:
 	// flags&2: add bias[i] to row i.
 	TESTQ        $0x00000002, AX
 	JZ           nbias
-	MOVQ         bias+40(FP), DX
+	MOVQ         bias+64(FP), DX
 	VBROADCASTSS (DX), Y12
 	VADDPS       Y12, Y0, Y0
 	VADDPS       Y12, Y1, Y1
@@ -234,7 +253,7 @@ nbias:
 	VMAXPS Y11, Y12, Y11
 
 nrelu:
-	MOVQ    c+24(FP), AX
+	MOVQ    c+48(FP), AX
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
 	ADDQ    CX, AX
@@ -255,584 +274,15 @@ nrelu:
 	VZEROUPPER
 	RET
 
-// func sgemmKernel_1of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+// func sgemmKernel_5x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 // Requires: AVX, FMA3, MMX+
-TEXT ·sgemmKernel_1of6x16_avx2(SB), NOSPLIT, $0-56
+TEXT ·sgemmKernel_5x16_avx2(SB), NOSPLIT, $0-80
 	MOVQ       k+0(FP), AX
-	MOVQ       a+8(FP), CX
-	MOVQ       b+16(FP), DX
-	MOVQ       c+24(FP), BX
-	MOVQ       ldc+32(FP), SI
-	SHLQ       $0x02, SI
-	PREFETCHT0 (BX)
-	PREFETCHT0 63(BX)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-
-	// Main loop: unroll steps of k per iteration.
-	CMPQ AX, $0x04
-	JL   tail
-
-loop:
-	VMOVUPS      (DX), Y2
-	VMOVUPS      32(DX), Y3
-	VBROADCASTSS (CX), Y4
-	VFMADD231PS  Y2, Y4, Y0
-	VFMADD231PS  Y3, Y4, Y1
-	VMOVUPS      64(DX), Y2
-	VMOVUPS      96(DX), Y3
-	VBROADCASTSS 24(CX), Y4
-	VFMADD231PS  Y2, Y4, Y0
-	VFMADD231PS  Y3, Y4, Y1
-	VMOVUPS      128(DX), Y2
-	VMOVUPS      160(DX), Y3
-	VBROADCASTSS 48(CX), Y4
-	VFMADD231PS  Y2, Y4, Y0
-	VFMADD231PS  Y3, Y4, Y1
-	VMOVUPS      192(DX), Y2
-	VMOVUPS      224(DX), Y3
-	VBROADCASTSS 72(CX), Y4
-	VFMADD231PS  Y2, Y4, Y0
-	VFMADD231PS  Y3, Y4, Y1
-	ADDQ         $0x00000060, CX
-	ADDQ         $0x00000100, DX
-	SUBQ         $0x04, AX
-	CMPQ         AX, $0x04
-	JGE          loop
-
-tail:
-	TESTQ AX, AX
-	JE    store
-
-tailloop:
-	VMOVUPS      (DX), Y2
-	VMOVUPS      32(DX), Y3
-	VBROADCASTSS (CX), Y4
-	VFMADD231PS  Y2, Y4, Y0
-	VFMADD231PS  Y3, Y4, Y1
-	ADDQ         $0x00000018, CX
-	ADDQ         $0x00000040, DX
-	DECQ         AX
-	JNZ          tailloop
-
-store:
-	MOVQ flags+48(FP), AX
-	MOVQ ldc+32(FP), CX
-	SHLQ $0x02, CX
-
-	// flags&1: accumulate onto C.
-	TESTQ  $0x00000001, AX
-	JZ     nload
-	MOVQ   c+24(FP), CX
-	VADDPS (CX), Y0, Y0
-	VADDPS 32(CX), Y1, Y1
-
-nload:
-	// flags&2: add bias[i] to row i.
-	TESTQ        $0x00000002, AX
-	JZ           nbias
-	MOVQ         bias+40(FP), CX
-	VBROADCASTSS (CX), Y2
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y2, Y1, Y1
-
-nbias:
-	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
-	TESTQ  $0x00000004, AX
-	JZ     nrelu
-	VXORPS Y2, Y2, Y2
-	VMAXPS Y0, Y2, Y0
-	VMAXPS Y1, Y2, Y1
-
-nrelu:
-	MOVQ    c+24(FP), AX
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	VZEROUPPER
-	RET
-
-// func sgemmKernel_2of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
-// Requires: AVX, FMA3, MMX+
-TEXT ·sgemmKernel_2of6x16_avx2(SB), NOSPLIT, $0-56
-	MOVQ       k+0(FP), AX
-	MOVQ       a+8(FP), CX
-	MOVQ       b+16(FP), DX
-	MOVQ       c+24(FP), BX
-	MOVQ       ldc+32(FP), SI
-	SHLQ       $0x02, SI
-	PREFETCHT0 (BX)
-	PREFETCHT0 63(BX)
-	ADDQ       SI, BX
-	PREFETCHT0 (BX)
-	PREFETCHT0 63(BX)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-
-	// Main loop: unroll steps of k per iteration.
-	CMPQ AX, $0x04
-	JL   tail
-
-loop:
-	VMOVUPS      (DX), Y4
-	VMOVUPS      32(DX), Y5
-	VBROADCASTSS (CX), Y6
-	VFMADD231PS  Y4, Y6, Y0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 4(CX), Y6
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      64(DX), Y4
-	VMOVUPS      96(DX), Y5
-	VBROADCASTSS 24(CX), Y6
-	VFMADD231PS  Y4, Y6, Y0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 28(CX), Y6
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      128(DX), Y4
-	VMOVUPS      160(DX), Y5
-	VBROADCASTSS 48(CX), Y6
-	VFMADD231PS  Y4, Y6, Y0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 52(CX), Y6
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      192(DX), Y4
-	VMOVUPS      224(DX), Y5
-	VBROADCASTSS 72(CX), Y6
-	VFMADD231PS  Y4, Y6, Y0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 76(CX), Y6
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y5, Y6, Y3
-	ADDQ         $0x00000060, CX
-	ADDQ         $0x00000100, DX
-	SUBQ         $0x04, AX
-	CMPQ         AX, $0x04
-	JGE          loop
-
-tail:
-	TESTQ AX, AX
-	JE    store
-
-tailloop:
-	VMOVUPS      (DX), Y4
-	VMOVUPS      32(DX), Y5
-	VBROADCASTSS (CX), Y6
-	VFMADD231PS  Y4, Y6, Y0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 4(CX), Y6
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y5, Y6, Y3
-	ADDQ         $0x00000018, CX
-	ADDQ         $0x00000040, DX
-	DECQ         AX
-	JNZ          tailloop
-
-store:
-	MOVQ flags+48(FP), AX
-	MOVQ ldc+32(FP), CX
-	SHLQ $0x02, CX
-
-	// flags&1: accumulate onto C.
-	TESTQ  $0x00000001, AX
-	JZ     nload
-	MOVQ   c+24(FP), DX
-	VADDPS (DX), Y0, Y0
-	VADDPS 32(DX), Y1, Y1
-	ADDQ   CX, DX
-	VADDPS (DX), Y2, Y2
-	VADDPS 32(DX), Y3, Y3
-
-nload:
-	// flags&2: add bias[i] to row i.
-	TESTQ        $0x00000002, AX
-	JZ           nbias
-	MOVQ         bias+40(FP), DX
-	VBROADCASTSS (DX), Y4
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y4, Y1, Y1
-	VBROADCASTSS 4(DX), Y4
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y4, Y3, Y3
-
-nbias:
-	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
-	TESTQ  $0x00000004, AX
-	JZ     nrelu
-	VXORPS Y4, Y4, Y4
-	VMAXPS Y0, Y4, Y0
-	VMAXPS Y1, Y4, Y1
-	VMAXPS Y2, Y4, Y2
-	VMAXPS Y3, Y4, Y3
-
-nrelu:
-	MOVQ    c+24(FP), AX
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y2, (AX)
-	VMOVUPS Y3, 32(AX)
-	VZEROUPPER
-	RET
-
-// func sgemmKernel_3of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
-// Requires: AVX, FMA3, MMX+
-TEXT ·sgemmKernel_3of6x16_avx2(SB), NOSPLIT, $0-56
-	MOVQ       k+0(FP), AX
-	MOVQ       a+8(FP), CX
-	MOVQ       b+16(FP), DX
-	MOVQ       c+24(FP), BX
-	MOVQ       ldc+32(FP), SI
-	SHLQ       $0x02, SI
-	PREFETCHT0 (BX)
-	PREFETCHT0 63(BX)
-	ADDQ       SI, BX
-	PREFETCHT0 (BX)
-	PREFETCHT0 63(BX)
-	ADDQ       SI, BX
-	PREFETCHT0 (BX)
-	PREFETCHT0 63(BX)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-
-	// Main loop: unroll steps of k per iteration.
-	CMPQ AX, $0x04
-	JL   tail
-
-loop:
-	VMOVUPS      (DX), Y6
-	VMOVUPS      32(DX), Y7
-	VBROADCASTSS (CX), Y8
-	VFMADD231PS  Y6, Y8, Y0
-	VFMADD231PS  Y7, Y8, Y1
-	VBROADCASTSS 4(CX), Y8
-	VFMADD231PS  Y6, Y8, Y2
-	VFMADD231PS  Y7, Y8, Y3
-	VBROADCASTSS 8(CX), Y8
-	VFMADD231PS  Y6, Y8, Y4
-	VFMADD231PS  Y7, Y8, Y5
-	VMOVUPS      64(DX), Y6
-	VMOVUPS      96(DX), Y7
-	VBROADCASTSS 24(CX), Y8
-	VFMADD231PS  Y6, Y8, Y0
-	VFMADD231PS  Y7, Y8, Y1
-	VBROADCASTSS 28(CX), Y8
-	VFMADD231PS  Y6, Y8, Y2
-	VFMADD231PS  Y7, Y8, Y3
-	VBROADCASTSS 32(CX), Y8
-	VFMADD231PS  Y6, Y8, Y4
-	VFMADD231PS  Y7, Y8, Y5
-	VMOVUPS      128(DX), Y6
-	VMOVUPS      160(DX), Y7
-	VBROADCASTSS 48(CX), Y8
-	VFMADD231PS  Y6, Y8, Y0
-	VFMADD231PS  Y7, Y8, Y1
-	VBROADCASTSS 52(CX), Y8
-	VFMADD231PS  Y6, Y8, Y2
-	VFMADD231PS  Y7, Y8, Y3
-	VBROADCASTSS 56(CX), Y8
-	VFMADD231PS  Y6, Y8, Y4
-	VFMADD231PS  Y7, Y8, Y5
-	VMOVUPS      192(DX), Y6
-	VMOVUPS      224(DX), Y7
-	VBROADCASTSS 72(CX), Y8
-	VFMADD231PS  Y6, Y8, Y0
-	VFMADD231PS  Y7, Y8, Y1
-	VBROADCASTSS 76(CX), Y8
-	VFMADD231PS  Y6, Y8, Y2
-	VFMADD231PS  Y7, Y8, Y3
-	VBROADCASTSS 80(CX), Y8
-	VFMADD231PS  Y6, Y8, Y4
-	VFMADD231PS  Y7, Y8, Y5
-	ADDQ         $0x00000060, CX
-	ADDQ         $0x00000100, DX
-	SUBQ         $0x04, AX
-	CMPQ         AX, $0x04
-	JGE          loop
-
-tail:
-	TESTQ AX, AX
-	JE    store
-
-tailloop:
-	VMOVUPS      (DX), Y6
-	VMOVUPS      32(DX), Y7
-	VBROADCASTSS (CX), Y8
-	VFMADD231PS  Y6, Y8, Y0
-	VFMADD231PS  Y7, Y8, Y1
-	VBROADCASTSS 4(CX), Y8
-	VFMADD231PS  Y6, Y8, Y2
-	VFMADD231PS  Y7, Y8, Y3
-	VBROADCASTSS 8(CX), Y8
-	VFMADD231PS  Y6, Y8, Y4
-	VFMADD231PS  Y7, Y8, Y5
-	ADDQ         $0x00000018, CX
-	ADDQ         $0x00000040, DX
-	DECQ         AX
-	JNZ          tailloop
-
-store:
-	MOVQ flags+48(FP), AX
-	MOVQ ldc+32(FP), CX
-	SHLQ $0x02, CX
-
-	// flags&1: accumulate onto C.
-	TESTQ  $0x00000001, AX
-	JZ     nload
-	MOVQ   c+24(FP), DX
-	VADDPS (DX), Y0, Y0
-	VADDPS 32(DX), Y1, Y1
-	ADDQ   CX, DX
-	VADDPS (DX), Y2, Y2
-	VADDPS 32(DX), Y3, Y3
-	ADDQ   CX, DX
-	VADDPS (DX), Y4, Y4
-	VADDPS 32(DX), Y5, Y5
-
-nload:
-	// flags&2: add bias[i] to row i.
-	TESTQ        $0x00000002, AX
-	JZ           nbias
-	MOVQ         bias+40(FP), DX
-	VBROADCASTSS (DX), Y6
-	VADDPS       Y6, Y0, Y0
-	VADDPS       Y6, Y1, Y1
-	VBROADCASTSS 4(DX), Y6
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y6, Y3, Y3
-	VBROADCASTSS 8(DX), Y6
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y6, Y5, Y5
-
-nbias:
-	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
-	TESTQ  $0x00000004, AX
-	JZ     nrelu
-	VXORPS Y6, Y6, Y6
-	VMAXPS Y0, Y6, Y0
-	VMAXPS Y1, Y6, Y1
-	VMAXPS Y2, Y6, Y2
-	VMAXPS Y3, Y6, Y3
-	VMAXPS Y4, Y6, Y4
-	VMAXPS Y5, Y6, Y5
-
-nrelu:
-	MOVQ    c+24(FP), AX
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y2, (AX)
-	VMOVUPS Y3, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y4, (AX)
-	VMOVUPS Y5, 32(AX)
-	VZEROUPPER
-	RET
-
-// func sgemmKernel_4of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
-// Requires: AVX, FMA3, MMX+
-TEXT ·sgemmKernel_4of6x16_avx2(SB), NOSPLIT, $0-56
-	MOVQ       k+0(FP), AX
-	MOVQ       a+8(FP), CX
-	MOVQ       b+16(FP), DX
-	MOVQ       c+24(FP), BX
-	MOVQ       ldc+32(FP), SI
-	SHLQ       $0x02, SI
-	PREFETCHT0 (BX)
-	PREFETCHT0 63(BX)
-	ADDQ       SI, BX
-	PREFETCHT0 (BX)
-	PREFETCHT0 63(BX)
-	ADDQ       SI, BX
-	PREFETCHT0 (BX)
-	PREFETCHT0 63(BX)
-	ADDQ       SI, BX
-	PREFETCHT0 (BX)
-	PREFETCHT0 63(BX)
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-
-	// Main loop: unroll steps of k per iteration.
-	CMPQ AX, $0x04
-	JL   tail
-
-loop:
-	VMOVUPS      (DX), Y8
-	VMOVUPS      32(DX), Y9
-	VBROADCASTSS (CX), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 4(CX), Y10
-	VFMADD231PS  Y8, Y10, Y2
-	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 8(CX), Y10
-	VFMADD231PS  Y8, Y10, Y4
-	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 12(CX), Y10
-	VFMADD231PS  Y8, Y10, Y6
-	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      64(DX), Y8
-	VMOVUPS      96(DX), Y9
-	VBROADCASTSS 24(CX), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 28(CX), Y10
-	VFMADD231PS  Y8, Y10, Y2
-	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 32(CX), Y10
-	VFMADD231PS  Y8, Y10, Y4
-	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 36(CX), Y10
-	VFMADD231PS  Y8, Y10, Y6
-	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      128(DX), Y8
-	VMOVUPS      160(DX), Y9
-	VBROADCASTSS 48(CX), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 52(CX), Y10
-	VFMADD231PS  Y8, Y10, Y2
-	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 56(CX), Y10
-	VFMADD231PS  Y8, Y10, Y4
-	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 60(CX), Y10
-	VFMADD231PS  Y8, Y10, Y6
-	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      192(DX), Y8
-	VMOVUPS      224(DX), Y9
-	VBROADCASTSS 72(CX), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 76(CX), Y10
-	VFMADD231PS  Y8, Y10, Y2
-	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 80(CX), Y10
-	VFMADD231PS  Y8, Y10, Y4
-	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 84(CX), Y10
-	VFMADD231PS  Y8, Y10, Y6
-	VFMADD231PS  Y9, Y10, Y7
-	ADDQ         $0x00000060, CX
-	ADDQ         $0x00000100, DX
-	SUBQ         $0x04, AX
-	CMPQ         AX, $0x04
-	JGE          loop
-
-tail:
-	TESTQ AX, AX
-	JE    store
-
-tailloop:
-	VMOVUPS      (DX), Y8
-	VMOVUPS      32(DX), Y9
-	VBROADCASTSS (CX), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 4(CX), Y10
-	VFMADD231PS  Y8, Y10, Y2
-	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 8(CX), Y10
-	VFMADD231PS  Y8, Y10, Y4
-	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 12(CX), Y10
-	VFMADD231PS  Y8, Y10, Y6
-	VFMADD231PS  Y9, Y10, Y7
-	ADDQ         $0x00000018, CX
-	ADDQ         $0x00000040, DX
-	DECQ         AX
-	JNZ          tailloop
-
-store:
-	MOVQ flags+48(FP), AX
-	MOVQ ldc+32(FP), CX
-	SHLQ $0x02, CX
-
-	// flags&1: accumulate onto C.
-	TESTQ  $0x00000001, AX
-	JZ     nload
-	MOVQ   c+24(FP), DX
-	VADDPS (DX), Y0, Y0
-	VADDPS 32(DX), Y1, Y1
-	ADDQ   CX, DX
-	VADDPS (DX), Y2, Y2
-	VADDPS 32(DX), Y3, Y3
-	ADDQ   CX, DX
-	VADDPS (DX), Y4, Y4
-	VADDPS 32(DX), Y5, Y5
-	ADDQ   CX, DX
-	VADDPS (DX), Y6, Y6
-	VADDPS 32(DX), Y7, Y7
-
-nload:
-	// flags&2: add bias[i] to row i.
-	TESTQ        $0x00000002, AX
-	JZ           nbias
-	MOVQ         bias+40(FP), DX
-	VBROADCASTSS (DX), Y8
-	VADDPS       Y8, Y0, Y0
-	VADDPS       Y8, Y1, Y1
-	VBROADCASTSS 4(DX), Y8
-	VADDPS       Y8, Y2, Y2
-	VADDPS       Y8, Y3, Y3
-	VBROADCASTSS 8(DX), Y8
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y8, Y5, Y5
-	VBROADCASTSS 12(DX), Y8
-	VADDPS       Y8, Y6, Y6
-	VADDPS       Y8, Y7, Y7
-
-nbias:
-	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
-	TESTQ  $0x00000004, AX
-	JZ     nrelu
-	VXORPS Y8, Y8, Y8
-	VMAXPS Y0, Y8, Y0
-	VMAXPS Y1, Y8, Y1
-	VMAXPS Y2, Y8, Y2
-	VMAXPS Y3, Y8, Y3
-	VMAXPS Y4, Y8, Y4
-	VMAXPS Y5, Y8, Y5
-	VMAXPS Y6, Y8, Y6
-	VMAXPS Y7, Y8, Y7
-
-nrelu:
-	MOVQ    c+24(FP), AX
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y2, (AX)
-	VMOVUPS Y3, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y4, (AX)
-	VMOVUPS Y5, 32(AX)
-	ADDQ    CX, AX
-	VMOVUPS Y6, (AX)
-	VMOVUPS Y7, 32(AX)
-	VZEROUPPER
-	RET
-
-// func sgemmKernel_5of6x16_avx2(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
-// Requires: AVX, FMA3, MMX+
-TEXT ·sgemmKernel_5of6x16_avx2(SB), NOSPLIT, $0-56
-	MOVQ       k+0(FP), AX
-	MOVQ       a+8(FP), CX
-	MOVQ       b+16(FP), DX
-	MOVQ       c+24(FP), BX
-	MOVQ       ldc+32(FP), SI
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
 	SHLQ       $0x02, SI
 	PREFETCHT0 (BX)
 	PREFETCHT0 63(BX)
@@ -848,6 +298,13 @@ TEXT ·sgemmKernel_5of6x16_avx2(SB), NOSPLIT, $0-56
 	ADDQ       SI, BX
 	PREFETCHT0 (BX)
 	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
 	VXORPS     Y0, Y0, Y0
 	VXORPS     Y1, Y1, Y1
 	VXORPS     Y2, Y2, Y2
@@ -864,76 +321,86 @@ TEXT ·sgemmKernel_5of6x16_avx2(SB), NOSPLIT, $0-56
 	JL   tail
 
 loop:
-	VMOVUPS      (DX), Y10
-	VMOVUPS      32(DX), Y11
-	VBROADCASTSS (CX), Y12
+	VMOVUPS      (CX), Y10
+	VMOVUPS      32(CX), Y11
+	VBROADCASTSS (DI), Y12
 	VFMADD231PS  Y10, Y12, Y0
 	VFMADD231PS  Y11, Y12, Y1
-	VBROADCASTSS 4(CX), Y12
+	VBROADCASTSS (DI)(BX*1), Y12
 	VFMADD231PS  Y10, Y12, Y2
 	VFMADD231PS  Y11, Y12, Y3
-	VBROADCASTSS 8(CX), Y12
+	VBROADCASTSS (DI)(BX*2), Y12
 	VFMADD231PS  Y10, Y12, Y4
 	VFMADD231PS  Y11, Y12, Y5
-	VBROADCASTSS 12(CX), Y12
+	VBROADCASTSS (R8), Y12
 	VFMADD231PS  Y10, Y12, Y6
 	VFMADD231PS  Y11, Y12, Y7
-	VBROADCASTSS 16(CX), Y12
+	VBROADCASTSS (R8)(BX*1), Y12
 	VFMADD231PS  Y10, Y12, Y8
 	VFMADD231PS  Y11, Y12, Y9
-	VMOVUPS      64(DX), Y10
-	VMOVUPS      96(DX), Y11
-	VBROADCASTSS 24(CX), Y12
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
+	VMOVUPS      (CX), Y10
+	VMOVUPS      32(CX), Y11
+	VBROADCASTSS (DI), Y12
 	VFMADD231PS  Y10, Y12, Y0
 	VFMADD231PS  Y11, Y12, Y1
-	VBROADCASTSS 28(CX), Y12
+	VBROADCASTSS (DI)(BX*1), Y12
 	VFMADD231PS  Y10, Y12, Y2
 	VFMADD231PS  Y11, Y12, Y3
-	VBROADCASTSS 32(CX), Y12
+	VBROADCASTSS (DI)(BX*2), Y12
 	VFMADD231PS  Y10, Y12, Y4
 	VFMADD231PS  Y11, Y12, Y5
-	VBROADCASTSS 36(CX), Y12
+	VBROADCASTSS (R8), Y12
 	VFMADD231PS  Y10, Y12, Y6
 	VFMADD231PS  Y11, Y12, Y7
-	VBROADCASTSS 40(CX), Y12
+	VBROADCASTSS (R8)(BX*1), Y12
 	VFMADD231PS  Y10, Y12, Y8
 	VFMADD231PS  Y11, Y12, Y9
-	VMOVUPS      128(DX), Y10
-	VMOVUPS      160(DX), Y11
-	VBROADCASTSS 48(CX), Y12
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
+	VMOVUPS      (CX), Y10
+	VMOVUPS      32(CX), Y11
+	VBROADCASTSS (DI), Y12
 	VFMADD231PS  Y10, Y12, Y0
 	VFMADD231PS  Y11, Y12, Y1
-	VBROADCASTSS 52(CX), Y12
+	VBROADCASTSS (DI)(BX*1), Y12
 	VFMADD231PS  Y10, Y12, Y2
 	VFMADD231PS  Y11, Y12, Y3
-	VBROADCASTSS 56(CX), Y12
+	VBROADCASTSS (DI)(BX*2), Y12
 	VFMADD231PS  Y10, Y12, Y4
 	VFMADD231PS  Y11, Y12, Y5
-	VBROADCASTSS 60(CX), Y12
+	VBROADCASTSS (R8), Y12
 	VFMADD231PS  Y10, Y12, Y6
 	VFMADD231PS  Y11, Y12, Y7
-	VBROADCASTSS 64(CX), Y12
+	VBROADCASTSS (R8)(BX*1), Y12
 	VFMADD231PS  Y10, Y12, Y8
 	VFMADD231PS  Y11, Y12, Y9
-	VMOVUPS      192(DX), Y10
-	VMOVUPS      224(DX), Y11
-	VBROADCASTSS 72(CX), Y12
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
+	VMOVUPS      (CX), Y10
+	VMOVUPS      32(CX), Y11
+	VBROADCASTSS (DI), Y12
 	VFMADD231PS  Y10, Y12, Y0
 	VFMADD231PS  Y11, Y12, Y1
-	VBROADCASTSS 76(CX), Y12
+	VBROADCASTSS (DI)(BX*1), Y12
 	VFMADD231PS  Y10, Y12, Y2
 	VFMADD231PS  Y11, Y12, Y3
-	VBROADCASTSS 80(CX), Y12
+	VBROADCASTSS (DI)(BX*2), Y12
 	VFMADD231PS  Y10, Y12, Y4
 	VFMADD231PS  Y11, Y12, Y5
-	VBROADCASTSS 84(CX), Y12
+	VBROADCASTSS (R8), Y12
 	VFMADD231PS  Y10, Y12, Y6
 	VFMADD231PS  Y11, Y12, Y7
-	VBROADCASTSS 88(CX), Y12
+	VBROADCASTSS (R8)(BX*1), Y12
 	VFMADD231PS  Y10, Y12, Y8
 	VFMADD231PS  Y11, Y12, Y9
-	ADDQ         $0x00000060, CX
-	ADDQ         $0x00000100, DX
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
 	SUBQ         $0x04, AX
 	CMPQ         AX, $0x04
 	JGE          loop
@@ -943,37 +410,38 @@ tail:
 	JE    store
 
 tailloop:
-	VMOVUPS      (DX), Y10
-	VMOVUPS      32(DX), Y11
-	VBROADCASTSS (CX), Y12
+	VMOVUPS      (CX), Y10
+	VMOVUPS      32(CX), Y11
+	VBROADCASTSS (DI), Y12
 	VFMADD231PS  Y10, Y12, Y0
 	VFMADD231PS  Y11, Y12, Y1
-	VBROADCASTSS 4(CX), Y12
+	VBROADCASTSS (DI)(BX*1), Y12
 	VFMADD231PS  Y10, Y12, Y2
 	VFMADD231PS  Y11, Y12, Y3
-	VBROADCASTSS 8(CX), Y12
+	VBROADCASTSS (DI)(BX*2), Y12
 	VFMADD231PS  Y10, Y12, Y4
 	VFMADD231PS  Y11, Y12, Y5
-	VBROADCASTSS 12(CX), Y12
+	VBROADCASTSS (R8), Y12
 	VFMADD231PS  Y10, Y12, Y6
 	VFMADD231PS  Y11, Y12, Y7
-	VBROADCASTSS 16(CX), Y12
+	VBROADCASTSS (R8)(BX*1), Y12
 	VFMADD231PS  Y10, Y12, Y8
 	VFMADD231PS  Y11, Y12, Y9
-	ADDQ         $0x00000018, CX
-	ADDQ         $0x00000040, DX
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
 	DECQ         AX
 	JNZ          tailloop
 
 store:
-	MOVQ flags+48(FP), AX
-	MOVQ ldc+32(FP), CX
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
 	SHLQ $0x02, CX
 
 	// flags&1: accumulate onto C.
 	TESTQ  $0x00000001, AX
 	JZ     nload
-	MOVQ   c+24(FP), DX
+	MOVQ   c+48(FP), DX
 	VADDPS (DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 	ADDQ   CX, DX
@@ -993,7 +461,7 @@ nload:
 	// flags&2: add bias[i] to row i.
 	TESTQ        $0x00000002, AX
 	JZ           nbias
-	MOVQ         bias+40(FP), DX
+	MOVQ         bias+64(FP), DX
 	VBROADCASTSS (DX), Y10
 	VADDPS       Y10, Y0, Y0
 	VADDPS       Y10, Y1, Y1
@@ -1027,7 +495,7 @@ nbias:
 	VMAXPS Y9, Y10, Y9
 
 nrelu:
-	MOVQ    c+24(FP), AX
+	MOVQ    c+48(FP), AX
 	VMOVUPS Y0, (AX)
 	VMOVUPS Y1, 32(AX)
 	ADDQ    CX, AX
@@ -1042,5 +510,630 @@ nrelu:
 	ADDQ    CX, AX
 	VMOVUPS Y8, (AX)
 	VMOVUPS Y9, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernel_4x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmKernel_4x16_avx2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (DI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (DI)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (DI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (DI)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (DI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (DI)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (DI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (DI)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (DI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (DI)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	ADDQ         SI, R8
+	DECQ         AX
+	JNZ          tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ  $0x00000001, AX
+	JZ     nload
+	MOVQ   c+48(FP), DX
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	ADDQ   CX, DX
+	VADDPS (DX), Y2, Y2
+	VADDPS 32(DX), Y3, Y3
+	ADDQ   CX, DX
+	VADDPS (DX), Y4, Y4
+	VADDPS 32(DX), Y5, Y5
+	ADDQ   CX, DX
+	VADDPS (DX), Y6, Y6
+	VADDPS 32(DX), Y7, Y7
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Y8
+	VADDPS       Y8, Y0, Y0
+	VADDPS       Y8, Y1, Y1
+	VBROADCASTSS 4(DX), Y8
+	VADDPS       Y8, Y2, Y2
+	VADDPS       Y8, Y3, Y3
+	VBROADCASTSS 8(DX), Y8
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y8, Y5, Y5
+	VBROADCASTSS 12(DX), Y8
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y8, Y7, Y7
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Y8, Y8, Y8
+	VMAXPS Y0, Y8, Y0
+	VMAXPS Y1, Y8, Y1
+	VMAXPS Y2, Y8, Y2
+	VMAXPS Y3, Y8, Y3
+	VMAXPS Y4, Y8, Y4
+	VMAXPS Y5, Y8, Y5
+	VMAXPS Y6, Y8, Y6
+	VMAXPS Y7, Y8, Y7
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y6, (AX)
+	VMOVUPS Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernel_3x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmKernel_3x16_avx2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS      (CX), Y6
+	VMOVUPS      32(CX), Y7
+	VBROADCASTSS (DI), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (DI)(BX*1), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (DI)(BX*2), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	VMOVUPS      (CX), Y6
+	VMOVUPS      32(CX), Y7
+	VBROADCASTSS (DI), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (DI)(BX*1), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (DI)(BX*2), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	VMOVUPS      (CX), Y6
+	VMOVUPS      32(CX), Y7
+	VBROADCASTSS (DI), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (DI)(BX*1), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (DI)(BX*2), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	VMOVUPS      (CX), Y6
+	VMOVUPS      32(CX), Y7
+	VBROADCASTSS (DI), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (DI)(BX*1), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (DI)(BX*2), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS      (CX), Y6
+	VMOVUPS      32(CX), Y7
+	VBROADCASTSS (DI), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (DI)(BX*1), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (DI)(BX*2), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	DECQ         AX
+	JNZ          tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ  $0x00000001, AX
+	JZ     nload
+	MOVQ   c+48(FP), DX
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	ADDQ   CX, DX
+	VADDPS (DX), Y2, Y2
+	VADDPS 32(DX), Y3, Y3
+	ADDQ   CX, DX
+	VADDPS (DX), Y4, Y4
+	VADDPS 32(DX), Y5, Y5
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Y6
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y6, Y1, Y1
+	VBROADCASTSS 4(DX), Y6
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y6, Y3, Y3
+	VBROADCASTSS 8(DX), Y6
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y6, Y5, Y5
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Y6, Y6, Y6
+	VMAXPS Y0, Y6, Y0
+	VMAXPS Y1, Y6, Y1
+	VMAXPS Y2, Y6, Y2
+	VMAXPS Y3, Y6, Y3
+	VMAXPS Y4, Y6, Y4
+	VMAXPS Y5, Y6, Y5
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernel_2x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmKernel_2x16_avx2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (DI)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (DI)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (DI)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (DI)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (DI)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         DX, CX
+	ADDQ         SI, DI
+	DECQ         AX
+	JNZ          tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ  $0x00000001, AX
+	JZ     nload
+	MOVQ   c+48(FP), DX
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	ADDQ   CX, DX
+	VADDPS (DX), Y2, Y2
+	VADDPS 32(DX), Y3, Y3
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Y4
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y4, Y1, Y1
+	VBROADCASTSS 4(DX), Y4
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y4, Y3, Y3
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Y4, Y4, Y4
+	VMAXPS Y0, Y4, Y0
+	VMAXPS Y1, Y4, Y1
+	VMAXPS Y2, Y4, Y2
+	VMAXPS Y3, Y4, Y3
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernel_1x16_avx2(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmKernel_1x16_avx2(SB), NOSPLIT, $0-80
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       a+8(FP), SI
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (SI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         DX, CX
+	ADDQ         BX, SI
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (SI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         DX, CX
+	ADDQ         BX, SI
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (SI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         DX, CX
+	ADDQ         BX, SI
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (SI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         DX, CX
+	ADDQ         BX, SI
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (SI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         DX, CX
+	ADDQ         BX, SI
+	DECQ         AX
+	JNZ          tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ  $0x00000001, AX
+	JZ     nload
+	MOVQ   c+48(FP), CX
+	VADDPS (CX), Y0, Y0
+	VADDPS 32(CX), Y1, Y1
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), CX
+	VBROADCASTSS (CX), Y2
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y2, Y1, Y1
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Y2, Y2, Y2
+	VMAXPS Y0, Y2, Y0
+	VMAXPS Y1, Y2, Y1
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
 	VZEROUPPER
 	RET

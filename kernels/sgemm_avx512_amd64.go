@@ -4,12 +4,12 @@
 
 package kernels
 
-// sgemmKernel_12x32_avx512 is the SGEMM micro-kernel for an 12×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 12, j < 32:
+// sgemmKernel_12x32_avx512 is the SGEMM micro-kernel for a 12×32 tile of C. For k ≥ 0 it computes,
+// for i < 12, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -21,14 +21,14 @@ package kernels
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_12x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_1of12x32_avx512 is the SGEMM micro-kernel for an 1×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 1, j < 32:
+// sgemmKernel_11x32_avx512 is the SGEMM micro-kernel for a 11×32 tile of C. For k ≥ 0 it computes,
+// for i < 11, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -40,14 +40,14 @@ func sgemmKernel_12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_1of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_11x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_2of12x32_avx512 is the SGEMM micro-kernel for an 2×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 2, j < 32:
+// sgemmKernel_10x32_avx512 is the SGEMM micro-kernel for a 10×32 tile of C. For k ≥ 0 it computes,
+// for i < 10, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -59,14 +59,14 @@ func sgemmKernel_1of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc 
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_2of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_10x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_3of12x32_avx512 is the SGEMM micro-kernel for an 3×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 3, j < 32:
+// sgemmKernel_9x32_avx512 is the SGEMM micro-kernel for a 9×32 tile of C. For k ≥ 0 it computes,
+// for i < 9, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -78,14 +78,14 @@ func sgemmKernel_2of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc 
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_3of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_9x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_4of12x32_avx512 is the SGEMM micro-kernel for an 4×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 4, j < 32:
+// sgemmKernel_8x32_avx512 is the SGEMM micro-kernel for a 8×32 tile of C. For k ≥ 0 it computes,
+// for i < 8, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -97,14 +97,14 @@ func sgemmKernel_3of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc 
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_4of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_8x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_5of12x32_avx512 is the SGEMM micro-kernel for an 5×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 5, j < 32:
+// sgemmKernel_7x32_avx512 is the SGEMM micro-kernel for a 7×32 tile of C. For k ≥ 0 it computes,
+// for i < 7, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -116,14 +116,14 @@ func sgemmKernel_4of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc 
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_5of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_7x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_6of12x32_avx512 is the SGEMM micro-kernel for an 6×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 6, j < 32:
+// sgemmKernel_6x32_avx512 is the SGEMM micro-kernel for a 6×32 tile of C. For k ≥ 0 it computes,
+// for i < 6, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -135,14 +135,14 @@ func sgemmKernel_5of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc 
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_6of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_6x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_7of12x32_avx512 is the SGEMM micro-kernel for an 7×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 7, j < 32:
+// sgemmKernel_5x32_avx512 is the SGEMM micro-kernel for a 5×32 tile of C. For k ≥ 0 it computes,
+// for i < 5, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -154,14 +154,14 @@ func sgemmKernel_6of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc 
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_7of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_5x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_8of12x32_avx512 is the SGEMM micro-kernel for an 8×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 8, j < 32:
+// sgemmKernel_4x32_avx512 is the SGEMM micro-kernel for a 4×32 tile of C. For k ≥ 0 it computes,
+// for i < 4, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -173,14 +173,14 @@ func sgemmKernel_7of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc 
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_8of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_4x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_9of12x32_avx512 is the SGEMM micro-kernel for an 9×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 9, j < 32:
+// sgemmKernel_3x32_avx512 is the SGEMM micro-kernel for a 3×32 tile of C. For k ≥ 0 it computes,
+// for i < 3, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -192,14 +192,14 @@ func sgemmKernel_8of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc 
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_9of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_3x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_10of12x32_avx512 is the SGEMM micro-kernel for an 10×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 10, j < 32:
+// sgemmKernel_2x32_avx512 is the SGEMM micro-kernel for a 2×32 tile of C. For k ≥ 0 it computes,
+// for i < 2, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -211,14 +211,14 @@ func sgemmKernel_9of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc 
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_10of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_2x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
-// sgemmKernel_11of12x32_avx512 is the SGEMM micro-kernel for an 11×32 tile of C. With packed panels
-// a[p*12+i] and b[p*32+j] and k ≥ 0 it computes, for i < 11, j < 32:
+// sgemmKernel_1x32_avx512 is the SGEMM micro-kernel for a 1×32 tile of C. For k ≥ 0 it computes,
+// for i < 1, j < 32:
 //
 //	var acc float32
 //	for p := 0; p < k; p++ {
-//		acc += a[p*12+i] * b[p*32+j] // fused multiply-add
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
 //	}
 //	if flags&1 != 0 { // load C
 //		acc += c[i*ldc+j]
@@ -230,4 +230,4 @@ func sgemmKernel_10of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc
 //		acc = 0
 //	}
 //	c[i*ldc+j] = acc
-func sgemmKernel_11of12x32_avx512(k int, a *float32, b *float32, c *float32, ldc int, bias *float32, flags int)
+func sgemmKernel_1x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)

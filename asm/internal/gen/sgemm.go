@@ -43,34 +43,28 @@ func Header() {
 	Constraint(buildtags.Not("noasm").ToConstraint())
 }
 
-// SgemmKernel emits sgemmKernel_<mr>x<nr>_<isa>, the register-tiled SGEMM micro-kernel: the mr×nr tile
-// of C lives in mr·nr/lanes vector registers for the whole k loop (unrolled by unroll), each step loads
-// nr/lanes vectors of the packed B panel and broadcasts mr elements of the packed A panel.
-func SgemmKernel(isa ISA, mr, nr, unroll int) { sgemmKernel(isa, mr, mr, nr, unroll) }
-
-// SgemmKernelRows emits sgemmKernel_<rows>of<mr>x<nr>_<isa>: the same kernel for the first rows rows of
-// an MR-row packed A panel (its stride stays mr), so that the last rows of C, when m is not a
-// multiple of MR, are computed in place instead of through a temporary tile.
-func SgemmKernelRows(isa ISA, rows, mr, nr, unroll int) { sgemmKernel(isa, rows, mr, nr, unroll) }
-
-func sgemmKernel(isa ISA, rows, astride, nr, unroll int) {
+// SgemmKernel emits sgemmKernel_<rows>x<nr>_<isa>, the register-tiled SGEMM micro-kernel: the rows×nr
+// tile of C lives in rows·nr/lanes vector registers for the whole k loop (unrolled by unroll); each
+// step loads nr/lanes vectors of a row of B and broadcasts one element of each row of A.
+//
+// A and B are addressed through strides, so the same code runs on packed panels (A: rsa = 1,
+// csa = MR; B: ldb = NR) and straight on the caller's row-major or transposed matrices, which the
+// driver then does not need to pack.
+func SgemmKernel(isa ISA, rows, nr, unroll int) {
 	mr := rows
 	nv := nr / isa.Lanes
 	if nv*isa.Lanes != nr {
 		panic("nr must be a multiple of the vector width")
 	}
 	name := fmt.Sprintf("sgemmKernel_%dx%d_%s", mr, nr, isa.Name)
-	if rows != astride {
-		name = fmt.Sprintf("sgemmKernel_%dof%dx%d_%s", rows, astride, nr, isa.Name)
-	}
-	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, bias *float32, flags int)")
+	TEXT(name, NOSPLIT, "func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)")
 	Doc(
-		fmt.Sprintf("%s is the SGEMM micro-kernel for an %d×%d tile of C. With packed panels", name, mr, nr),
-		fmt.Sprintf("a[p*%d+i] and b[p*%d+j] and k ≥ 0 it computes, for i < %d, j < %d:", astride, nr, mr, nr),
+		fmt.Sprintf("%s is the SGEMM micro-kernel for a %d×%d tile of C. For k ≥ 0 it computes,", name, mr, nr),
+		fmt.Sprintf("for i < %d, j < %d:", mr, nr),
 		"",
 		"	var acc float32",
 		"	for p := 0; p < k; p++ {",
-		fmt.Sprintf("		acc += a[p*%d+i] * b[p*%d+j] // fused multiply-add", astride, nr),
+		"		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add",
 		"	}",
 		"	if flags&1 != 0 { // load C",
 		"		acc += c[i*ldc+j]",
@@ -84,8 +78,9 @@ func sgemmKernel(isa ISA, rows, astride, nr, unroll int) {
 		"	c[i*ldc+j] = acc",
 	)
 	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(Imm(2), ldb)
 
 	// Fetch the C tile while the k loop runs: its rows are ldc apart, usually far outside L1.
 	{
@@ -103,6 +98,30 @@ func sgemmKernel(isa ISA, rows, astride, nr, unroll int) {
 		}
 	}
 
+	// Row i of A is at bases[i/3] + (i%3)·rsa: one base register per three rows, the row stride as
+	// the index register (scale 1 and 2).
+	rsa := Load(Param("rsa"), GP64())
+	SHLQ(Imm(2), rsa)
+	csa := Load(Param("csa"), GP64())
+	SHLQ(Imm(2), csa)
+	bases := make([]reg.GPVirtual, (mr+2)/3)
+	for g := range bases {
+		bases[g] = GP64()
+		if g == 0 {
+			Load(Param("a"), bases[0])
+			continue
+		}
+		LEAQ(Mem{Base: bases[g-1], Index: rsa, Scale: 2}, bases[g])
+		ADDQ(rsa, bases[g])
+	}
+	arow := func(i int) Mem {
+		m := Mem{Base: bases[i/3]}
+		if i%3 > 0 {
+			m.Index, m.Scale = rsa, uint8(i%3)
+		}
+		return m
+	}
+
 	acc := make([][]reg.VecVirtual, mr)
 	for i := range acc {
 		acc[i] = make([]reg.VecVirtual, nv)
@@ -115,27 +134,37 @@ func sgemmKernel(isa ISA, rows, astride, nr, unroll int) {
 	for v := range bv {
 		bv[v] = isa.Vec()
 	}
-	var av [2]reg.VecVirtual
-	if !isa.Broadcast {
-		av[0], av[1] = isa.Vec(), isa.Vec()
+	// With one B vector per step, FMA broadcasts A from memory (AVX-512); with more, each A element is
+	// broadcast once into a register: a memory broadcast per FMA would load it nv times, and the
+	// vector load ports (two per cycle) would then limit the FMAs.
+	embedded := isa.Broadcast && nv == 1
+	var av []reg.VecVirtual
+	if !embedded {
+		for range min(mr, 32-mr*nv-nv, 4) {
+			av = append(av, isa.Vec())
+		}
 	}
 	step := func(u int) {
 		for v := 0; v < nv; v++ {
-			VMOVUPS(Mem{Base: b, Disp: (u*nr + v*isa.Lanes) * 4}, bv[v])
+			VMOVUPS(Mem{Base: b, Disp: v * isa.Lanes * 4}, bv[v])
 		}
 		for i := 0; i < mr; i++ {
-			m := Mem{Base: a, Disp: (u*astride + i) * 4}
-			if isa.Broadcast {
+			m := arow(i)
+			if embedded {
 				for v := 0; v < nv; v++ {
 					VFMADD231PS_BCST(m, bv[v], acc[i][v])
 				}
 				continue
 			}
-			t := av[i%2]
+			t := av[i%len(av)]
 			VBROADCASTSS(m, t)
 			for v := 0; v < nv; v++ {
 				VFMADD231PS(bv[v], t, acc[i][v])
 			}
+		}
+		ADDQ(ldb, b)
+		for _, base := range bases {
+			ADDQ(csa, base)
 		}
 	}
 
@@ -146,8 +175,6 @@ func sgemmKernel(isa ISA, rows, astride, nr, unroll int) {
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	ADDQ(U32(unroll*astride*4), a)
-	ADDQ(U32(unroll*nr*4), b)
 	SUBQ(Imm(uint64(unroll)), k)
 	CMPQ(k, Imm(uint64(unroll)))
 	JGE(LabelRef("loop"))
@@ -157,8 +184,6 @@ func sgemmKernel(isa ISA, rows, astride, nr, unroll int) {
 	JE(LabelRef("store"))
 	Label("tailloop")
 	step(0)
-	ADDQ(U32(astride*4), a)
-	ADDQ(U32(nr*4), b)
 	DECQ(k)
 	JNZ(LabelRef("tailloop"))
 

@@ -9,9 +9,8 @@ import (
 
 func main() {
 	gen.Header()
-	gen.SgemmKernel(gen.AVX2, 6, 16, 4)
-	for rows := 1; rows < 6; rows++ {
-		gen.SgemmKernelRows(gen.AVX2, rows, 6, 16, 4)
+	for rows := 6; rows >= 1; rows-- {
+		gen.SgemmKernel(gen.AVX2, rows, 16, 4)
 	}
 	gen.Write()
 }

@@ -9,9 +9,8 @@ import (
 
 func main() {
 	gen.Header()
-	gen.SgemmKernel(gen.AVX512, 12, 32, 4)
-	for rows := 1; rows < 12; rows++ {
-		gen.SgemmKernelRows(gen.AVX512, rows, 12, 32, 4)
+	for rows := 12; rows >= 1; rows-- {
+		gen.SgemmKernel(gen.AVX512, rows, 32, 4)
 	}
 	gen.Write()
 }
