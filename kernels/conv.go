@@ -56,7 +56,10 @@ func conv3x3In1Direct(k func(dst, pad, weight, bias []float32, cout, h, w, m int
 // floats.
 //
 // It runs im2col + SgemmBiasReLU on chunks of images whose unfolded columns stay in L2, each chunk's
-// GEMM writing its column block of dst directly.
+// GEMM writing its column block of dst directly (and threaded as SgemmBiasReLU is). For one input
+// channel with cout a multiple of 8 a kernel set may have a direct convolution instead (AVX-512 has),
+// which runs on the calling goroutine: with K = 9 the GEMM mostly moves memory, and the direct kernel
+// measured about twice as fast on one thread (BenchmarkConv3x3In1Paths).
 func Conv3x3BiasReLU(dst, src, weight, bias []float32, n, cin, cout, h, w int, relu bool, scratch []float32) {
 	checkConvShape("Conv3x3BiasReLU", n, cin, h, w)
 	if cout < 0 {
