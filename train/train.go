@@ -31,7 +31,21 @@ type Config struct {
 	OutDir string  // where the model and metrics go; "" writes nothing
 	// Observer, if not nil, hears about progress (the command draws its progress bar from it).
 	Observer Observer
+
+	// Issue 6's options; the zero values are the study's recipe.
+	Schedule string // "plateau" (""), "cosine" or "onecycle" (see NewSchedule)
+	Warmup   int    // epochs of linear learning-rate warm-up
+	Patience int    // early stopping: stop after Patience epochs without a better val acc and restore the best epoch's weights; 0: off
+	Augment  bool   // random 2-pixel-padded crops and horizontal flips of the training images
+	// Resume continues from OutDir's checkpoint of the same settings, if there is one. Checkpoints
+	// are written after every epoch whenever OutDir is set.
+	Resume bool
+
+	haltAfter int // tests: stop after this epoch's checkpoint as if killed (errHalted)
 }
+
+// errHalted is what Run returns when Config.haltAfter stops it.
+var errHalted = errors.New("halted after checkpoint")
 
 // DefaultConfig is the study's recipe for arch.
 func DefaultConfig(arch string) Config {
@@ -103,6 +117,9 @@ type Recipe struct {
 	Optimizer   string  `json:"optimizer"`
 	Scheduler   string  `json:"scheduler"`
 	Loss        string  `json:"loss"`
+	Warmup      int     `json:"warmup_epochs,omitempty"`
+	Patience    int     `json:"early_stop_patience,omitempty"`
+	Augment     bool    `json:"augment,omitempty"`
 }
 
 // Metrics is everything a run measured; it is written as <arch>.metrics.json.
@@ -132,6 +149,12 @@ type Metrics struct {
 	Platform        string    `json:"platform"`
 	Started         time.Time `json:"started"`
 	ModelFile       string    `json:"model_file,omitempty"`
+	// Early stopping (Recipe.Patience > 0): the epoch whose weights the model holds, and the epoch the
+	// run stopped after (Recipe.Epochs when it ran them all).
+	BestEpoch    int `json:"best_epoch,omitempty"`
+	StoppedEpoch int `json:"stopped_epoch,omitempty"`
+	// ResumedAfter lists the epochs after which the run was interrupted and resumed from a checkpoint.
+	ResumedAfter []int `json:"resumed_after,omitempty"`
 }
 
 // evalBatch is the batch size of evaluation: large enough for efficient GEMMs, small enough that the
@@ -154,6 +177,10 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 		obs = nopObserver{}
 	}
 	norm := dataset.NewNormalizer(d.Mean, d.Std)
+	sched, err := NewSchedule(cfg.Schedule, cfg.LR, cfg.Epochs, cfg.Warmup)
+	if err != nil {
+		return nil, nil, err
+	}
 	m := &Metrics{
 		Arch:   cfg.Arch,
 		Params: net.ParamCount(),
@@ -161,8 +188,9 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Seed: cfg.Seed, TrainImages: d.Train.Len(),
 			ValFraction: ValFraction,
 			Optimizer:   "Adam(betas=0.9/0.999, eps=1e-8)",
-			Scheduler:   "ReduceLROnPlateau(val acc, mode=max, factor=0.5, patience=2, threshold=1e-4 rel)",
+			Scheduler:   sched.String(),
 			Loss:        "softmax cross-entropy",
+			Warmup:      cfg.Warmup, Patience: cfg.Patience, Augment: cfg.Augment,
 		},
 		Mean: d.Mean, Std: d.Std, Classes: dataset.ClassNames(),
 		Threads: runtime.GOMAXPROCS(0), Kernels: kernels.Current().Name,
@@ -171,20 +199,80 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 	}
 
 	opt := nn.NewAdam(net.Params(), cfg.LR)
-	sched := NewPlateau(cfg.LR)
-	shuffle := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x7368_7566_666c_6521))
+	shuffleSrc := rand.NewPCG(uint64(cfg.Seed), 0x7368_7566_666c_6521)
+	shuffle := rand.New(shuffleSrc)
+	dropSrc := nn.DropoutSource(cfg.Seed)
+	if err := nn.SetDropoutSource(net, dropSrc); err != nil {
+		return nil, nil, err
+	}
+	var early *EarlyStop
+	if cfg.Patience > 0 {
+		early = NewEarlyStop(cfg.Patience)
+	}
 	x := make([]float32, cfg.Batch*dataset.ImageSize)
 	labels := make([]uint8, cfg.Batch)
 	dlogits := make([]float32, cfg.Batch*nn.NumClasses)
+	aug := make([]uint8, dataset.ImageSize)
 	n := d.Train.Len()
-	var trainSeconds float64
+	// Steps per epoch: a last batch of one image is dropped (see below).
+	spe := (n + cfg.Batch - 1) / cfg.Batch
+	if n%cfg.Batch == 1 {
+		spe--
+	}
+	var trainSeconds, wallBefore float64
+	first, stopped := 1, false
+	ckptPath := ""
+	if cfg.OutDir != "" {
+		ckptPath = CheckpointPath(cfg.OutDir, cfg.Arch)
+	}
+	if cfg.Resume && ckptPath != "" {
+		c, err := readCheckpoint(ckptPath)
+		switch {
+		case errors.Is(err, errNoCheckpoint):
+			// Nothing to resume: a fresh run.
+		case err != nil:
+			return nil, nil, err
+		default:
+			if c.Fingerprint != cfg.fingerprint(d) {
+				return nil, nil, fmt.Errorf("checkpoint %s is of another run (%s), not of this one (%s); remove it or change --out", ckptPath, c.Fingerprint, cfg.fingerprint(d))
+			}
+			if err := c.restoreState(ckptPath, netState(net)); err != nil {
+				return nil, nil, err
+			}
+			if err := opt.SetState(c.Adam); err != nil {
+				return nil, nil, fmt.Errorf("checkpoint %s: %v", ckptPath, err)
+			}
+			if err := shuffleSrc.UnmarshalBinary(c.ShuffleRNG); err != nil {
+				return nil, nil, fmt.Errorf("checkpoint %s: shuffling generator: %v", ckptPath, err)
+			}
+			if err := dropSrc.UnmarshalBinary(c.DropoutRNG); err != nil {
+				return nil, nil, fmt.Errorf("checkpoint %s: dropout generator: %v", ckptPath, err)
+			}
+			if c.Early != nil && early != nil {
+				early = c.Early
+			}
+			for _, e := range c.History {
+				sched.EpochEnd(e.ValAcc)
+			}
+			m.History = c.History
+			trainSeconds, wallBefore = c.TrainSeconds, c.WallSeconds
+			m.ResumedAfter = append(c.Resumes, c.Epoch)
+			first, stopped = c.Epoch+1, c.Stopped
+		}
+	}
 
-	for ep := 1; ep <= cfg.Epochs; ep++ {
+	for ep := first; ep <= cfg.Epochs && !stopped; ep++ {
 		t0 := time.Now()
 		obs.EpochStart(cfg.Arch, ep, cfg.Epochs, n)
 		perm := shuffle.Perm(n)
+		var augRNG *rand.Rand
+		if cfg.Augment {
+			augRNG = augmentRNG(cfg.Seed, ep)
+		}
 		var lossSum float64
 		var correct, done int
+		step := (ep - 1) * spe
+		lr := sched.LR(step, spe)
 		for b := 0; b < n; b += cfg.Batch {
 			nb := min(cfg.Batch, n-b)
 			if nb == 1 && b > 0 {
@@ -193,7 +281,13 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			}
 			for j := 0; j < nb; j++ {
 				i := perm[b+j]
-				norm.Apply(x[j*dataset.ImageSize:(j+1)*dataset.ImageSize], d.Train.Image(i))
+				img := d.Train.Image(i)
+				if augRNG != nil {
+					dx, dy, flip := augmentDraw(augRNG)
+					augmentImage(aug, img, dx, dy, flip)
+					img = aug
+				}
+				norm.Apply(x[j*dataset.ImageSize:(j+1)*dataset.ImageSize], img)
 				labels[j] = d.Train.Labels[i]
 			}
 			logits := net.Forward(x[:nb*dataset.ImageSize], nb, true)
@@ -201,9 +295,12 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return nil, nil, fmt.Errorf("%s: training diverged (loss %v) in epoch %d", cfg.Arch, loss, ep)
 			}
+			lr = sched.LR(step, spe)
+			opt.SetLR(lr)
 			opt.ZeroGrad()
 			net.Backward(dlogits[:nb*nn.NumClasses])
 			opt.Step()
+			step++
 			lossSum += loss * float64(nb)
 			correct += c
 			done += nb
@@ -213,15 +310,42 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 		val, _ := Evaluate(net, d.Val, norm)
 		e := Epoch{
 			Epoch: ep, TrainLoss: lossSum / float64(done), TrainAcc: float64(correct) / float64(done),
-			ValLoss: val.Loss, ValAcc: val.Acc, LR: opt.LR(), Seconds: time.Since(t0).Seconds(),
+			ValLoss: val.Loss, ValAcc: val.Acc, LR: lr, Seconds: time.Since(t0).Seconds(),
 			ImagesPS: float64(done) / trainDur,
 		}
 		trainSeconds += e.Seconds
 		m.History = append(m.History, e)
 		obs.EpochEnd(cfg.Arch, e)
-		opt.SetLR(sched.Step(val.Acc))
+		sched.EpochEnd(val.Acc)
+		if early != nil && early.Observe(ep, val.Acc, netState(net)) {
+			stopped = true
+		}
+		if ckptPath != "" {
+			if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+				return nil, nil, err
+			}
+			c := &checkpoint{Fingerprint: cfg.fingerprint(d), Epoch: ep, Stopped: stopped, Adam: opt.State(),
+				History: m.History, Early: early, TrainSeconds: trainSeconds,
+				WallSeconds: wallBefore + time.Since(start).Seconds(), Resumes: m.ResumedAfter}
+			for _, p := range netState(net) {
+				c.Names = append(c.Names, p.Name)
+				c.State = append(c.State, p.Value)
+			}
+			c.ShuffleRNG, _ = shuffleSrc.MarshalBinary()
+			c.DropoutRNG, _ = dropSrc.MarshalBinary()
+			if err := writeCheckpoint(ckptPath, c); err != nil {
+				return nil, nil, err
+			}
+			if cfg.haltAfter == ep {
+				return nil, nil, errHalted
+			}
+		}
 	}
-	m.SecondsPerEpoch = trainSeconds / float64(cfg.Epochs)
+	m.SecondsPerEpoch = trainSeconds / float64(max(1, len(m.History)))
+	if early != nil {
+		early.Restore(netState(net))
+		m.BestEpoch, m.StoppedEpoch = early.BestEpoch, len(m.History)
+	}
 
 	obs.Phase(cfg.Arch, "final evaluation")
 	m.Train, _ = Evaluate(net, d.Train, norm)
@@ -243,12 +367,12 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 		if err := nn.Save(filepath.Join(cfg.OutDir, m.ModelFile), net, meta); err != nil {
 			return nil, nil, err
 		}
-		m.WallSeconds = time.Since(start).Seconds()
+		m.WallSeconds = wallBefore + time.Since(start).Seconds()
 		if err := WriteMetrics(filepath.Join(cfg.OutDir, cfg.Arch+".metrics.json"), m); err != nil {
 			return nil, nil, err
 		}
 	} else {
-		m.WallSeconds = time.Since(start).Seconds()
+		m.WallSeconds = wallBefore + time.Since(start).Seconds()
 	}
 	return m, net, nil
 }
@@ -277,8 +401,20 @@ func (cfg Config) validate(d Data) error {
 		return errors.New("validation and test sets must not be empty")
 	case !(d.Std > 0):
 		return fmt.Errorf("normalization std must be positive, not %v", d.Std)
+	case cfg.Patience < 0:
+		return fmt.Errorf("early-stopping patience must be 0 (off) or positive, not %d", cfg.Patience)
 	}
 	return nil
+}
+
+// fingerprint names the settings a checkpoint must share with a run that resumes it.
+func (cfg Config) fingerprint(d Data) string {
+	if cfg.Schedule == "" {
+		cfg.Schedule = "plateau"
+	}
+	return fmt.Sprintf("arch=%s epochs=%d batch=%d lr=%g seed=%d schedule=%s warmup=%d patience=%d augment=%v train=%d val=%d mean=%g std=%g",
+		cfg.Arch, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Seed, cfg.Schedule, cfg.Warmup, cfg.Patience, cfg.Augment,
+		d.Train.Len(), d.Val.Len(), d.Mean, d.Std)
 }
 
 // Evaluate runs net in evaluation mode over s and returns the mean loss, the accuracy and every

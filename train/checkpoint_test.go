@@ -1,0 +1,162 @@
+package train
+
+import (
+	"errors"
+	"math"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/simdnn/simdnn/nn"
+)
+
+// sameWeights fails unless a and b hold bit-identical tensors.
+func sameWeights(t *testing.T, a, b nn.Network) {
+	t.Helper()
+	sa, sb := netState(a), netState(b)
+	if len(sa) != len(sb) {
+		t.Fatalf("%d vs %d tensors", len(sa), len(sb))
+	}
+	for i := range sa {
+		for j := range sa[i].Value {
+			if math.Float32bits(sa[i].Value[j]) != math.Float32bits(sb[i].Value[j]) {
+				t.Fatalf("%s[%d]: %v vs %v", sa[i].Name, j, sa[i].Value[j], sb[i].Value[j])
+			}
+		}
+	}
+}
+
+// TestResumeIdentical: a run stopped after epoch k (as if killed right after its checkpoint) and
+// resumed ends with the weights, history and test results of the uninterrupted run, bit for bit. The
+// configurations exercise everything a checkpoint carries: Adam, the shuffling and dropout generators
+// (the CNN has dropout), the schedule (plateau and cosine with warm-up), early stopping's best copy
+// and augmentation.
+func TestResumeIdentical(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  func(*Config)
+		halt int
+	}{
+		{"cnn-augment-cosine-early", func(c *Config) {
+			c.Arch, c.Epochs, c.Schedule, c.Warmup, c.Patience, c.Augment = "cnn", 3, "cosine", 1, 2, true
+		}, 1},
+		{"resnet-plateau", func(c *Config) { c.Arch, c.Epochs = "resnet", 2 }, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := smallData(t, 4, 256, 64)
+			cfg := DefaultConfig("cnn")
+			cfg.Seed = 4
+			tc.cfg(&cfg)
+
+			cfg.OutDir = t.TempDir()
+			want, wantNet, err := Run(cfg, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			cfg.OutDir = t.TempDir()
+			halted := cfg
+			halted.haltAfter = tc.halt
+			if _, _, err := Run(halted, d); !errors.Is(err, errHalted) {
+				t.Fatalf("halted run: %v", err)
+			}
+			resumed := cfg
+			resumed.Resume = true
+			got, gotNet, err := Run(resumed, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameWeights(t, wantNet, gotNet)
+			if !reflect.DeepEqual(got.ResumedAfter, []int{tc.halt}) {
+				t.Errorf("resumed_after %v, want [%d]", got.ResumedAfter, tc.halt)
+			}
+			if len(got.History) != len(want.History) || got.Test != want.Test || got.BestEpoch != want.BestEpoch {
+				t.Fatalf("resumed: %d epochs, test %+v, best %d; uninterrupted: %d, %+v, %d",
+					len(got.History), got.Test, got.BestEpoch, len(want.History), want.Test, want.BestEpoch)
+			}
+			for i := range want.History {
+				w, g := want.History[i], got.History[i]
+				if w.TrainLoss != g.TrainLoss || w.ValLoss != g.ValLoss || w.LR != g.LR {
+					t.Fatalf("epoch %d: resumed %+v, uninterrupted %+v", i+1, g, w)
+				}
+			}
+			// And the halted run did differ from a fresh one: resuming without the flag starts over.
+			if len(want.History) < 2 {
+				t.Fatal("the run is too short to interrupt")
+			}
+		})
+	}
+}
+
+func TestCheckpointErrors(t *testing.T) {
+	d := smallData(t, 5, 200, 50)
+	cfg := DefaultConfig("ann")
+	cfg.Epochs, cfg.Seed, cfg.OutDir, cfg.haltAfter = 2, 5, t.TempDir(), 1
+	if _, _, err := Run(cfg, d); !errors.Is(err, errHalted) {
+		t.Fatal(err)
+	}
+	path := CheckpointPath(cfg.OutDir, "ann")
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.haltAfter, cfg.Resume = 0, true
+
+	other := cfg
+	other.LR = 0.002
+	if _, _, err := Run(other, d); err == nil || !strings.Contains(err.Error(), "is of another run") {
+		t.Errorf("resume with another lr: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"flipped byte", func() []byte { b := append([]byte(nil), good...); b[len(b)/2] ^= 1; return b }(), "checksum"},
+		{"truncated", good[:len(good)/2], "checksum"},
+		{"not a checkpoint", []byte("hello, world"), "not a simdnn checkpoint"},
+	} {
+		if err := os.WriteFile(path, tc.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := Run(cfg, d); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %v, want an error naming %s and saying %q", tc.name, err, path, tc.want)
+		}
+	}
+	// No checkpoint at all: --resume starts a fresh run.
+	os.Remove(path)
+	m, _, err := Run(cfg, d)
+	if err != nil || len(m.History) != 2 || m.ResumedAfter != nil {
+		t.Fatalf("resume without a checkpoint: %v, %+v", err, m)
+	}
+}
+
+// TestEarlyStopRun: with patience 1 and a learning rate that cannot improve the validation accuracy
+// every epoch, the run stops early, records where, and holds the best epoch's weights.
+func TestEarlyStopRun(t *testing.T) {
+	d := smallData(t, 6, 300, 200)
+	cfg := DefaultConfig("ann")
+	cfg.Epochs, cfg.Seed, cfg.OutDir, cfg.Patience, cfg.LR = 12, 6, "", 1, 0.05
+	m, net, err := Run(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.StoppedEpoch != len(m.History) || m.StoppedEpoch >= cfg.Epochs {
+		t.Fatalf("stopped after %d of %d epochs (history %d)", m.StoppedEpoch, cfg.Epochs, len(m.History))
+	}
+	best := 0
+	for i, e := range m.History {
+		if e.ValAcc > m.History[best].ValAcc {
+			best = i
+		}
+	}
+	if m.BestEpoch != best+1 || m.StoppedEpoch != m.BestEpoch+1 {
+		t.Fatalf("best epoch %d (history says %d), stopped after %d", m.BestEpoch, best+1, m.StoppedEpoch)
+	}
+	// The model holds the best epoch's weights: its validation accuracy is that epoch's.
+	if m.Val.Acc != m.History[best].ValAcc {
+		t.Fatalf("final val acc %v, best epoch's %v", m.Val.Acc, m.History[best].ValAcc)
+	}
+	_ = net
+}
