@@ -13,8 +13,14 @@ func infConv3x3(dst, src, weight, bias []float32, n, cin, cout, h, w int, relu b
 	kernels.Conv3x3BiasReLU(dst, src, weight, bias, n, cin, cout, h, w, relu, scratch)
 }
 
-// infGemmBias computes C[m][n] = act(A[m][k]·B[k][n] + bias[i]), all row-major and dense.
+// infGemmBias computes C[m][n] = act(A[m][k]·B[k][n] + bias[i]), all row-major and dense. A single
+// column (a batch of one) goes through the matrix-vector kernel, which reads the weights once
+// instead of packing them.
 func infGemmBias(m, n, k int, a, b, bias []float32, relu bool, c []float32) {
+	if n == 1 {
+		kernels.SgemvBiasReLU(m, k, a, k, b, bias, relu, c)
+		return
+	}
 	kernels.SgemmBiasReLU(m, n, k, a, k, b, n, bias, relu, c, n)
 }
 
