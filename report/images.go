@@ -176,8 +176,8 @@ func (d *doc) buildImages(outDir, dataDir string, add func(name, alt, caption st
 				return err
 			}
 			add("mistakes_"+arch+".png", archName(arch)+" misclassified test images",
-				fmt.Sprintf("The first %d of the %s's %d misclassified test images, in test-set order: true label, prediction and the model's softmax confidence in it.",
-					len(shown), archName(arch), len(wrong)), png)
+				fmt.Sprintf("The first %d of the %s's %s misclassified test images, in test-set order: true label, prediction and the model's softmax confidence in it.",
+					len(shown), archName(arch), groupInt(int64(len(wrong)))), png)
 		}
 
 		if arch != "cnn" {
