@@ -70,6 +70,7 @@ func writeTinyData(t *testing.T, dir string, tr, te dataset.Split) {
 // from the metrics, and the model files must reproduce the recorded predictions (no warning).
 func TestBuildEndToEnd(t *testing.T) {
 	out, data := t.TempDir(), t.TempDir()
+	// REPORT_KEEP=DIR keeps the output there, to look at the figures.
 	if k := os.Getenv("REPORT_KEEP"); k != "" {
 		out, data = k, filepath.Join(k, "data")
 		os.MkdirAll(data, 0o755)
