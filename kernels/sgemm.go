@@ -133,7 +133,7 @@ const (
 // all of the MC×KC block of A (packed once, read from L3).
 // Variables, not constants, only so that tests can shrink the blocks and cross every block edge
 // with small matrices.
-var gemmKC, gemmMC, gemmL2Div = 256, 4096, 2
+var gemmKC, gemmMC, gemmL2Div = 640, 4096, 2
 
 const (
 	gemmL2Bytes  = 1 << 20
@@ -142,10 +142,16 @@ const (
 	gemmParallelMin = 1 << 21
 )
 
-// gemmBlocks returns the block sizes for an MR×NR kernel: KC (depth), MC (rows of A per packed
-// block, a multiple of MR) and NC (columns of B per packed block, a multiple of NR).
-func gemmBlocks(mr, nr int) (kc, mc, nc int) {
+// gemmBlocks returns the block sizes for an MR×NR kernel and depth k: KC (depth, k split into equal
+// blocks of at most gemmKC, so that no block is a short remainder that pays the C tile's load and
+// store for a few steps), MC (rows of A per packed block, a multiple of MR) and NC (columns of B per
+// packed block, a multiple of NR).
+func gemmBlocks(mr, nr, k int) (kc, mc, nc int) {
 	kc = gemmKC
+	if k > 0 {
+		nb := (k + gemmKC - 1) / gemmKC
+		kc = (k + nb - 1) / nb
+	}
 	mc = max(mr, gemmMC/mr*mr)
 	nc = max(nr, gemmL2Bytes/gemmL2Div/(kc*4)/nr*nr)
 	return kc, mc, nc
@@ -281,7 +287,7 @@ func (p *gemmPart) run() {
 	impl := j.impl
 	g := &impl.gemm
 	mr, nr := impl.MR, impl.NR
-	kc, mc, nc := gemmBlocks(mr, nr)
+	kc, mc, nc := gemmBlocks(mr, nr, j.k)
 	strided := g.strided != nil
 	directA := strided && j.alpha == 1
 	directB := strided && !j.transB && j.m <= gemmDirectBMaxM

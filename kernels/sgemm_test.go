@@ -151,17 +151,26 @@ func TestSgemmTileShapes(t *testing.T) {
 func TestSgemmBlocking(t *testing.T) {
 	forEachImpl(t, func(t *testing.T, impl Impl) {
 		rng := rand.New(rand.NewPCG(3, 4))
-		ks := []int{1, 2, 3, gemmKC - 1, gemmKC, gemmKC + 1, 2*gemmKC + 7}
+		abs := [][2]float32{{1, 0}, {1, 1}, {-0.75, 2.5}, {2, -1}}
+		// Short depths on every shape, transpose pair and two of the alpha/beta cases (rotating).
 		shapes := [][2]int{{impl.MR, impl.NR}, {2*impl.MR + 1, 3*impl.NR - 1}, {37, 41}, {1, 53}, {59, 1}}
 		for _, sh := range shapes {
-			for _, k := range ks {
+			for _, k := range []int{1, 2, 3, 17} {
 				for tr := 0; tr < 4; tr++ {
-					// Two of the four alpha/beta cases per transpose pair, rotating with k.
-					abs := [][2]float32{{1, 0}, {1, 1}, {-0.75, 2.5}, {2, -1}}
 					for _, ab := range [][2]float32{abs[(tr+k)%4], abs[(tr+k+2)%4]} {
 						checkGemmCase(t, rng, gemmCase{transA: tr&1 != 0, transB: tr&2 != 0, m: sh[0], n: sh[1], k: k,
 							alpha: ab[0], beta: ab[1], lda: k % 3, ldb: 2, ldc: tr, offA: 1, offB: 3})
 					}
+				}
+			}
+		}
+		// Depths below, at and above the real KC block (and split into balanced blocks).
+		for _, sh := range [][2]int{{impl.MR, impl.NR}, {2*impl.MR - 1, impl.NR + 3}} {
+			for _, k := range []int{gemmKC - 1, gemmKC, gemmKC + 1, 2*gemmKC + 7} {
+				for tr := 0; tr < 4; tr++ {
+					ab := abs[(tr+k)%4]
+					checkGemmCase(t, rng, gemmCase{transA: tr&1 != 0, transB: tr&2 != 0, m: sh[0], n: sh[1], k: k,
+						alpha: ab[0], beta: ab[1], lda: k % 3, ldb: 2, ldc: tr, offA: 1, offB: 3})
 				}
 			}
 		}
@@ -176,7 +185,7 @@ func TestSgemmLargeBlocks(t *testing.T) {
 		rng := rand.New(rand.NewPCG(5, 6))
 		gemmKC, gemmMC = 24, 3*impl.MR
 		gemmL2Div = gemmL2Bytes / (gemmKC * 4 * 2 * impl.NR) // NC = 2·NR
-		_, mc, nc := gemmBlocks(impl.MR, impl.NR)
+		_, mc, nc := gemmBlocks(impl.MR, impl.NR, gemmKC)
 		if nc != 2*impl.NR {
 			t.Fatalf("nc = %d, want %d", nc, 2*impl.NR)
 		}
