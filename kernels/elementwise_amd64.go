@@ -5,14 +5,14 @@ package kernels
 // The amd64 element-wise sets. The generated kernels (elementwise_avx2_amd64.s,
 // elementwise_avx512_amd64.s, from asm/elementwise) handle a multiple of the vector width; these
 // wrappers, the functions in the dispatch table, pass that part and finish the last few elements with
-// the reference. Max-pooling stays in Go for now.
+// the reference.
 
 var (
 	ewAVX2 = ewAsmSet{
 		lanes: 8, relu: relu_avx2, reluBack: reluBack_avx2, affine: affine_avx2, affineReLU: affineReLU_avx2,
 		add: add_avx2, sum: sum_avx2, sumSqDev: sumSqDev_avx2, sumDot: sumDot_avx2,
 		bnNorm: bnNorm_avx2, bnBack: bnBack_avx2, adam: adam_avx2,
-	}.kernels(maxPool2x2Ref, maxPool2x2BackRef)
+	}.kernels(maxPoolAVX2, maxPoolBackAVX2)
 	ewAVX512 = ewAsmSet{
 		lanes: 16, relu: relu_avx512, reluBack: reluBack_avx512, affine: affine_avx512, affineReLU: affineReLU_avx512,
 		add: add_avx512, sum: sum_avx512, sumSqDev: sumSqDev_avx512, sumDot: sumDot_avx512,
@@ -122,6 +122,52 @@ func maxPoolBackAVX512(dx, dy []float32, idx []uint8, planes, h, w int) {
 		return
 	}
 	maxPoolBack_avx512(dx, dy, idx, planes, h, w)
+	clearPoolDropped(dx, planes, h, w)
+}
+
+// maxPoolAVX2Split returns how many output rows (counted across planes) the AVX2 kernels may do: they
+// round every row up to 8 outputs and so write up to 8 outputs, and read and write up to 16 floats of
+// each input row, past the row; all but the last ⌈8/ow⌉ output rows keep that inside the slices. The
+// caller finishes the rest with the reference.
+func maxPoolAVX2Split(planes, h, w int) (rows, total int) {
+	oh, ow := h/2, w/2
+	total = planes * oh
+	if ow == 0 || oh == 0 {
+		return 0, total
+	}
+	return max(0, total-(8+ow-1)/ow), total
+}
+
+func maxPoolAVX2(dst []float32, idx []uint8, src []float32, planes, h, w int) {
+	rows, total := maxPoolAVX2Split(planes, h, w)
+	if rows > 0 {
+		maxPool_avx2(dst, idx, src, rows, h, w)
+	}
+	oh, ow := h/2, w/2
+	for r := rows; r < total; r++ {
+		p, y := r/oh, r%oh
+		maxPool2x2Ref(dst[r*ow:(r+1)*ow], idx[r*ow:(r+1)*ow], src[p*h*w+2*y*w:p*h*w+(2*y+2)*w], 1, 2, w)
+	}
+}
+
+func maxPoolBackAVX2(dx, dy []float32, idx []uint8, planes, h, w int) {
+	rows, total := maxPoolAVX2Split(planes, h, w)
+	if rows == 0 {
+		maxPool2x2BackRef(dx, dy, idx, planes, h, w)
+		return
+	}
+	maxPoolBack_avx2(dx, dy, idx, rows, h, w)
+	oh, ow := h/2, w/2
+	for r := rows; r < total; r++ {
+		p, y := r/oh, r%oh
+		maxPool2x2BackRef(dx[p*h*w+2*y*w:p*h*w+(2*y+2)*w], dy[r*ow:(r+1)*ow], idx[r*ow:(r+1)*ow], 1, 2, w)
+	}
+	clearPoolDropped(dx, planes, h, w)
+}
+
+// clearPoolDropped zeroes the inputs 2×2 pooling drops: the last column when w is odd, the last row
+// when h is odd.
+func clearPoolDropped(dx []float32, planes, h, w int) {
 	for p := 0; p < planes; p++ {
 		plane := dx[p*h*w : (p+1)*h*w]
 		if w%2 == 1 {

@@ -643,3 +643,185 @@ adam_avx2_one:
 adam_avx2_done:
 	VZEROUPPER
 	RET
+
+// func maxPool_avx2(dst []float32, idx []uint8, src []float32, rows int, h int, w int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·maxPool_avx2(SB), NOSPLIT, $0-96
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         idx_base+24(FP), CX
+	MOVQ         src_base+48(FP), DX
+	MOVQ         rows+72(FP), BX
+	MOVQ         h+80(FP), SI
+	MOVQ         w+88(FP), DI
+	MOVL         $0x00000001, R8
+	MOVD         R8, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x00000002, R8
+	MOVD         R8, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x00000003, R8
+	MOVD         R8, X2
+	VPBROADCASTD X2, Y2
+	MOVQ         DI, R8
+	SHLQ         $0x02, R8
+	MOVQ         SI, R9
+	ANDQ         $0x01, R9
+	IMULQ        R8, R9
+	SHRQ         $0x01, SI
+	SHRQ         $0x01, DI
+	MOVQ         SI, R10
+
+maxPool_avx2_row:
+	MOVQ DX, R11
+	MOVQ AX, R12
+	MOVQ CX, R13
+	MOVQ DI, R14
+
+maxPool_avx2_chunk0:
+	VMOVUPS      (R11), Y3
+	VMOVUPS      32(R11), Y4
+	VSHUFPS      $0x88, Y4, Y3, Y5
+	VSHUFPS      $0xdd, Y4, Y3, Y3
+	VPERMPD      $0xd8, Y5, Y5
+	VPERMPD      $0xd8, Y3, Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      32(R11)(R8*1), Y6
+	VSHUFPS      $0x88, Y6, Y4, Y7
+	VSHUFPS      $0xdd, Y6, Y4, Y4
+	VPERMPD      $0xd8, Y7, Y7
+	VPERMPD      $0xd8, Y4, Y4
+	VPXOR        Y6, Y6, Y6
+	VCMPPS       $0x1e, Y5, Y3, Y8
+	VCMPPS       $0x03, Y3, Y3, Y9
+	VCMPPS       $0x07, Y5, Y5, Y10
+	VANDPS       Y10, Y9, Y9
+	VORPS        Y9, Y8, Y8
+	VBLENDVPS    Y8, Y3, Y5, Y5
+	VBLENDVPS    Y8, Y0, Y6, Y6
+	VCMPPS       $0x1e, Y5, Y7, Y3
+	VCMPPS       $0x03, Y7, Y7, Y8
+	VCMPPS       $0x07, Y5, Y5, Y9
+	VANDPS       Y9, Y8, Y8
+	VORPS        Y8, Y3, Y3
+	VBLENDVPS    Y3, Y7, Y5, Y5
+	VBLENDVPS    Y3, Y1, Y6, Y6
+	VCMPPS       $0x1e, Y5, Y4, Y3
+	VCMPPS       $0x03, Y4, Y4, Y7
+	VCMPPS       $0x07, Y5, Y5, Y8
+	VANDPS       Y8, Y7, Y7
+	VORPS        Y7, Y3, Y3
+	VBLENDVPS    Y3, Y4, Y5, Y5
+	VBLENDVPS    Y3, Y2, Y6, Y6
+	VMOVUPS      Y5, (R12)
+	VPACKSSDW    Y6, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X3
+	VPUNPCKLDQ   X3, X6, X3
+	VMOVQ        X3, (R13)
+	ADDQ         $0x40, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x08, R13
+	SUBQ         $0x08, R14
+	JG           maxPool_avx2_chunk0
+	LEAQ         (AX)(DI*4), AX
+	ADDQ         DI, CX
+	LEAQ         (DX)(R8*2), DX
+	DECQ         R10
+	JNZ          maxPool_avx2_same
+	ADDQ         R9, DX
+	MOVQ         SI, R10
+
+maxPool_avx2_same:
+	DECQ BX
+	JNZ  maxPool_avx2_row
+	VZEROUPPER
+	RET
+
+// func maxPoolBack_avx2(dx []float32, dy []float32, idx []uint8, rows int, h int, w int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·maxPoolBack_avx2(SB), NOSPLIT, $0-96
+	MOVQ         dy_base+24(FP), AX
+	MOVQ         idx_base+48(FP), CX
+	MOVQ         dx_base+0(FP), DX
+	MOVQ         rows+72(FP), BX
+	MOVQ         h+80(FP), SI
+	MOVQ         w+88(FP), DI
+	MOVL         $0x00000001, R8
+	MOVD         R8, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x00000002, R8
+	MOVD         R8, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x00000003, R8
+	MOVD         R8, X2
+	VPBROADCASTD X2, Y2
+	VPXOR        Y3, Y3, Y3
+	MOVQ         DI, R8
+	SHLQ         $0x02, R8
+	MOVQ         SI, R9
+	ANDQ         $0x01, R9
+	IMULQ        R8, R9
+	SHRQ         $0x01, SI
+	SHRQ         $0x01, DI
+	MOVQ         SI, R10
+
+maxPoolBack_avx2_row:
+	MOVQ DX, R11
+	MOVQ AX, R12
+	MOVQ CX, R13
+	MOVQ DI, R14
+
+maxPoolBack_avx2_chunk0:
+	VMOVUPS    (R12), Y4
+	VPMOVZXBD  (R13), Y5
+	VPCMPEQD   Y3, Y5, Y6
+	VANDPS     Y4, Y6, Y6
+	VPCMPEQD   Y0, Y5, Y5
+	VANDPS     Y4, Y5, Y5
+	VUNPCKLPS  Y5, Y6, Y4
+	VUNPCKHPS  Y5, Y6, Y5
+	VPERM2F128 $0x20, Y5, Y4, Y6
+	VPERM2F128 $0x31, Y5, Y4, Y4
+	VMOVUPS    Y6, (R11)
+	VMOVUPS    Y4, 32(R11)
+	ADDQ       $0x40, R11
+	ADDQ       $0x20, R12
+	ADDQ       $0x08, R13
+	SUBQ       $0x08, R14
+	JG         maxPoolBack_avx2_chunk0
+	MOVQ       DX, R11
+	MOVQ       AX, R12
+	MOVQ       CX, R13
+	MOVQ       DI, R14
+
+maxPoolBack_avx2_chunk1:
+	VMOVUPS    (R12), Y4
+	VPMOVZXBD  (R13), Y5
+	VPCMPEQD   Y1, Y5, Y6
+	VANDPS     Y4, Y6, Y6
+	VPCMPEQD   Y2, Y5, Y5
+	VANDPS     Y4, Y5, Y5
+	VUNPCKLPS  Y5, Y6, Y4
+	VUNPCKHPS  Y5, Y6, Y5
+	VPERM2F128 $0x20, Y5, Y4, Y6
+	VPERM2F128 $0x31, Y5, Y4, Y4
+	VMOVUPS    Y6, (R11)(R8*1)
+	VMOVUPS    Y4, 32(R11)(R8*1)
+	ADDQ       $0x40, R11
+	ADDQ       $0x20, R12
+	ADDQ       $0x08, R13
+	SUBQ       $0x08, R14
+	JG         maxPoolBack_avx2_chunk1
+	LEAQ       (AX)(DI*4), AX
+	ADDQ       DI, CX
+	LEAQ       (DX)(R8*2), DX
+	DECQ       R10
+	JNZ        maxPoolBack_avx2_same
+	ADDQ       R9, DX
+	MOVQ       SI, R10
+
+maxPoolBack_avx2_same:
+	DECQ BX
+	JNZ  maxPoolBack_avx2_row
+	VZEROUPPER
+	RET

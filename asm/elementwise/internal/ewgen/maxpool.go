@@ -13,8 +13,7 @@ import (
 // for every row and so computed once), split into even and odd columns with VPERMT2PS, and reduced
 // with opmask compares that reproduce the reference's rule exactly: a candidate wins when it is
 // greater, or when it is NaN and the best so far is not. The CNN's rows are 14, 7 and 3 outputs
-// wide, so everything happens in the masked chunk; AVX2 has no cheap masked byte store for the
-// indices and keeps the Go loop.
+// wide, so everything happens in the masked chunk. AVX2: see maxpool_avx2.go.
 
 type poolConsts struct {
 	even, odd, lo, hi reg.VecVirtual // VPERMT2PS index vectors
@@ -155,9 +154,10 @@ func ibcast(v uint64) reg.VecVirtual {
 	return z
 }
 
-// MaxPool emits maxPool_avx512 and maxPoolBack_avx512.
+// MaxPool emits maxPool_<isa> and maxPoolBack_<isa>.
 func MaxPool(isa gen.ISA) {
 	if isa.Lanes != 16 {
+		MaxPoolAVX2()
 		return
 	}
 	even, odd, ilo, ihi, _ := poolTablesFor()
