@@ -362,8 +362,6 @@ type infWorkspace struct {
 
 // bufSizes returns the two ping-pong buffer sizes and the scratch size for n images.
 func (g *Inference) bufSizes(n int) (a, b, scratch int) {
-	in := 784 * n // the input is copied into a first, so every layer reads and writes workspace memory
-	a = in
 	for i, l := range g.layers {
 		out := l.outSize() * n
 		if i%2 == 0 {
@@ -470,9 +468,9 @@ func (g *Inference) run(ws *infWorkspace, x []float32, n int, out []float32) {
 }
 
 func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32, prof bool) {
-	src := ws.a[:784*n]
-	copy(src, x)
-	cur, next := ws.a, ws.b
+	// The first layer reads the caller's images in place; the layers then alternate between the two
+	// workspace buffers (layer i writes b when i is even, a when odd: see bufSizes).
+	cur, next := x, ws.b
 	var t0 time.Time
 	if prof {
 		t0 = time.Now()
@@ -491,7 +489,11 @@ func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32
 		case infLinear:
 			infGemmBias(l.cout, n, l.cin, l.weight, in, l.bias, l.relu, dst)
 		}
-		cur, next = next, cur
+		if i == 0 {
+			cur, next = next, ws.a
+		} else {
+			cur, next = next, cur
+		}
 		if prof {
 			t1 := time.Now()
 			ws.nanos[i] += int64(t1.Sub(t0))
