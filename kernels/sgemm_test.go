@@ -327,3 +327,66 @@ func FuzzSgemm(f *testing.F) {
 		})
 	})
 }
+
+// TestGemmMicroKernelContract checks each set's contract entries on packed panels directly: kernel
+// (C += A·B over the full MR×NR tile) and kernelEx with every flag combination, inside guard floats.
+func TestGemmMicroKernelContract(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, impl Impl) {
+		rng := rand.New(rand.NewPCG(13, 14))
+		mr, nr := impl.MR, impl.NR
+		for _, k := range []int{1, 3, 8, 37} {
+			a, b := randSlice(rng, k*mr), randSlice(rng, k*nr)
+			bias := randSlice(rng, mr)
+			ldc := nr + 5
+			for flags := -1; flags < 8; flags++ { // -1: the plain kernel
+				if flags >= 0 && impl.gemm.kernelEx == nil {
+					continue
+				}
+				c := randSlice(rng, 2+mr*ldc+2)
+				for i := range c {
+					if i < 2 || i >= 2+mr*ldc || (i-2)%ldc >= nr {
+						c[i] = sentinel
+					}
+				}
+				want := append([]float32(nil), c...)
+				for i := 0; i < mr; i++ {
+					for j := 0; j < nr; j++ {
+						var acc float64
+						for p := 0; p < k; p++ {
+							acc += float64(a[p*mr+i]) * float64(b[p*nr+j])
+						}
+						v := float32(acc)
+						if flags < 0 || flags&gemmLoadC != 0 {
+							v += c[2+i*ldc+j]
+						}
+						if flags > 0 && flags&gemmBias != 0 {
+							v += bias[i]
+						}
+						if flags > 0 && flags&gemmReLU != 0 && v < 0 {
+							v = 0
+						}
+						want[2+i*ldc+j] = v
+					}
+				}
+				got := append([]float32(nil), c...)
+				if flags < 0 {
+					impl.gemm.kernel(k, &a[0], &b[0], &got[2], ldc)
+				} else {
+					impl.gemm.kernelEx(k, &a[0], &b[0], &got[2], ldc, &bias[0], flags)
+				}
+				for i := range got {
+					g, w := got[i], want[i]
+					if math.Float32bits(w) == math.Float32bits(sentinel) {
+						if math.Float32bits(g) != math.Float32bits(sentinel) {
+							t.Fatalf("k=%d flags=%d: wrote guard float %d", k, flags, i)
+						}
+						continue
+					}
+					if math.Abs(float64(g-w)) > 1e-5*float64(k+2)*(1+math.Abs(float64(w))) {
+						t.Fatalf("k=%d flags=%d: index %d: got %v, want %v", k, flags, i, g, w)
+					}
+				}
+			}
+		}
+	})
+}
