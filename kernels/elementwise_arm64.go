@@ -184,5 +184,7 @@ func ewNeon() ewKernels {
 	k.bnNorm = bnNormNeon
 	k.bnBack = bnBackNeon
 	k.adam = adamNeon
+	k.maxPool = maxPoolNeon
+	k.maxPoolBack = maxPoolBackNeon
 	return k
 }
