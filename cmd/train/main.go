@@ -4,6 +4,9 @@
 //
 //	train [--model ann|cnn|all] [--epochs 18] [--batch 128] [--lr 0.001] [--seed 1]
 //	      [--data DIR] [--out out] [--limit N] [--threads N] [--download]
+//	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N] [--augment] [--resume]
+//
+// --model resnet trains issue 6's compact residual CNN (not part of "all", the study's two models).
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/simdnn/simdnn/dataset"
@@ -42,6 +46,11 @@ type options struct {
 	limit    int
 	threads  int
 	download bool
+	schedule string
+	warmup   int
+	patience int
+	augment  bool
+	resume   bool
 }
 
 // run is the whole command; it returns the exit code. Every error is one line on stderr.
@@ -74,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.StringVar(&o.model, "model", "all", "model to train: ann, cnn or all")
+	fs.StringVar(&o.model, "model", "all", "model to train: ann, cnn, resnet, or all (ann and cnn)")
 	fs.IntVar(&o.epochs, "epochs", 18, "training epochs")
 	fs.IntVar(&o.batch, "batch", 128, "mini-batch size")
 	fs.Float64Var(&o.lr, "lr", 0.001, "Adam's initial learning rate")
@@ -84,6 +93,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.limit, "limit", 0, "train on only the first N training images (0: all 54,000), for quick runs")
 	fs.IntVar(&o.threads, "threads", 0, "threads (GOMAXPROCS); 0: all cores")
 	fs.BoolVar(&o.download, "download", false, "download the dataset from the official mirror into --data (default ./"+dataset.LocalDir+") first")
+	fs.StringVar(&o.schedule, "schedule", "plateau", "learning-rate schedule: plateau (the study's ReduceLROnPlateau), cosine or onecycle")
+	fs.IntVar(&o.warmup, "warmup", 0, "epochs of linear learning-rate warm-up")
+	fs.IntVar(&o.patience, "patience", 0, "early stopping: stop after N epochs without a better validation accuracy and keep the best epoch's weights (0: off)")
+	fs.BoolVar(&o.augment, "augment", false, "augment the training images: random crops with 2-pixel padding and horizontal flips")
+	fs.BoolVar(&o.resume, "resume", false, "continue an interrupted run from the checkpoint in --out (written after every epoch)")
 	// The flag package's own messages span lines (error plus usage); print one line instead, and the
 	// usage only when asked for.
 	fs.SetOutput(io.Discard)
@@ -100,8 +114,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q (flags only; see train -h)", fs.Arg(0))
 	}
 	switch {
-	case o.model != "all" && o.model != "ann" && o.model != "cnn":
-		return o, fmt.Errorf("--model %q: want ann, cnn or all", o.model)
+	case o.model != "all" && !slices.Contains(nn.AllArchs, o.model):
+		return o, fmt.Errorf("--model %q: want ann, cnn, resnet or all", o.model)
+	case !slices.Contains(train.Schedules, o.schedule):
+		return o, fmt.Errorf("--schedule %q: want plateau, cosine or onecycle", o.schedule)
+	case o.warmup < 0 || o.warmup >= o.epochs && o.warmup > 0:
+		return o, fmt.Errorf("--warmup %d: want 0 to %d (fewer than --epochs)", o.warmup, o.epochs-1)
+	case o.patience < 0:
+		return o, fmt.Errorf("--patience %d: want 0 (off) or a positive count", o.patience)
 	case o.epochs < 1:
 		return o, fmt.Errorf("--epochs %d: want at least 1", o.epochs)
 	case o.batch < 2:
@@ -159,7 +179,8 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return errors.New("interrupted")
 		}
 		cfg := train.Config{Arch: arch, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, OutDir: o.out,
-			Observer: newProgress(stdout, stderr)}
+			Observer: newProgress(stdout, stderr),
+			Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, Augment: o.augment, Resume: o.resume}
 		m, _, err := train.Run(cfg, data)
 		if err != nil {
 			return err
@@ -167,6 +188,12 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s: train %.2f%%  val %.2f%%  test %.2f%% (loss %.4f)  %d parameters  %.1f s/epoch  → %s\n",
 			arch, 100*m.Train.Acc, 100*m.Val.Acc, 100*m.Test.Acc, m.Test.Loss, m.Params, m.SecondsPerEpoch,
 			filepath.Join(o.out, m.ModelFile))
+		if m.ResumedAfter != nil {
+			fmt.Fprintf(stdout, "%s: resumed from the checkpoint after epoch %d\n", arch, m.ResumedAfter[len(m.ResumedAfter)-1])
+		}
+		if o.patience > 0 {
+			fmt.Fprintf(stdout, "%s: early stopping ran %d of %d epochs and kept epoch %d's weights\n", arch, m.StoppedEpoch, o.epochs, m.BestEpoch)
+		}
 		ran = append(ran, m)
 	}
 

@@ -35,7 +35,10 @@ func TestErrors(t *testing.T) {
 	}{
 		{[]string{"--epochs", "x"}, `invalid value "x" for flag -epochs`},
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
-		{[]string{"--model", "rnn"}, `--model "rnn": want ann, cnn or all`},
+		{[]string{"--model", "rnn"}, `--model "rnn": want ann, cnn, resnet or all`},
+		{[]string{"--schedule", "step"}, `--schedule "step": want plateau, cosine or onecycle`},
+		{[]string{"--warmup", "18"}, "--warmup 18: want 0 to 17"},
+		{[]string{"--patience", "-2"}, "--patience -2"},
 		{[]string{"--epochs", "0"}, "--epochs 0"},
 		{[]string{"--batch", "1"}, "--batch 1"},
 		{[]string{"--lr", "-0.1"}, "--lr -0.1"},
