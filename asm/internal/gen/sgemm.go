@@ -162,6 +162,12 @@ func SgemmKernel(isa ISA, rows, nr, unroll int) {
 				VFMADD231PS(bv[v], t, acc[i][v])
 			}
 		}
+		// The same row of the next NR-wide panel: read in place, B's rows are far apart and the first
+		// pass over a panel would otherwise wait on memory for each of them (measured: +15% on
+		// 64×25088×288). On a packed panel it is the next row, already on its way.
+		for off := 0; off < nr*4; off += 64 {
+			PREFETCHT0(Mem{Base: b, Disp: nr*4 + off})
+		}
 		ADDQ(ldb, b)
 		for _, base := range bases {
 			ADDQ(csa, base)
