@@ -107,62 +107,53 @@ func (s ewAsmSet) kernels(
 	}
 }
 
-func maxPoolAVX512(dst []float32, idx []uint8, src []float32, planes, h, w int) {
-	if planes < 1 || h < 2 || w < 2 {
-		return // no output
-	}
-	maxPool_avx512(dst, idx, src, planes, h, w)
-}
+var (
+	maxPoolAVX512, maxPoolBackAVX512 = maxPoolChunked(16, maxPool_avx512, maxPoolBack_avx512)
+	maxPoolAVX2, maxPoolBackAVX2     = maxPoolChunked(8, maxPool_avx2, maxPoolBack_avx2)
+)
 
-// maxPoolBackAVX512 lets the assembly write every pooled row in full and zeroes what pooling dropped:
-// the last column when w is odd and the last row when h is odd.
-func maxPoolBackAVX512(dx, dy []float32, idx []uint8, planes, h, w int) {
-	if planes < 1 || h < 2 || w < 2 {
-		clear(dx[:planes*h*w])
-		return
+// maxPoolChunked wraps max-pool kernels that round every output row up to a multiple of lanes
+// outputs: they write up to lanes outputs, and read and write up to 2·lanes floats of each input row,
+// past the row's end. All but the last ⌈lanes/ow⌉ output rows (counted across planes) keep that
+// inside the slices and are left to the kernels; the reference does the rest.
+func maxPoolChunked(lanes int,
+	fwd func(dst []float32, idx []uint8, src []float32, rows, h, w int),
+	back func(dx, dy []float32, idx []uint8, rows, h, w int),
+) (func(dst []float32, idx []uint8, src []float32, planes, h, w int), func(dx, dy []float32, idx []uint8, planes, h, w int)) {
+	split := func(planes, h, w int) (rows, total int) {
+		oh, ow := h/2, w/2
+		total = planes * oh
+		if ow == 0 || oh == 0 {
+			return 0, total
+		}
+		return max(0, total-(lanes+ow-1)/ow), total
 	}
-	maxPoolBack_avx512(dx, dy, idx, planes, h, w)
-	clearPoolDropped(dx, planes, h, w)
-}
-
-// maxPoolAVX2Split returns how many output rows (counted across planes) the AVX2 kernels may do: they
-// round every row up to 8 outputs and so write up to 8 outputs, and read and write up to 16 floats of
-// each input row, past the row; all but the last ⌈8/ow⌉ output rows keep that inside the slices. The
-// caller finishes the rest with the reference.
-func maxPoolAVX2Split(planes, h, w int) (rows, total int) {
-	oh, ow := h/2, w/2
-	total = planes * oh
-	if ow == 0 || oh == 0 {
-		return 0, total
+	pool := func(dst []float32, idx []uint8, src []float32, planes, h, w int) {
+		rows, total := split(planes, h, w)
+		if rows > 0 {
+			fwd(dst, idx, src, rows, h, w)
+		}
+		oh, ow := h/2, w/2
+		for r := rows; r < total; r++ {
+			p, y := r/oh, r%oh
+			maxPool2x2Ref(dst[r*ow:(r+1)*ow], idx[r*ow:(r+1)*ow], src[p*h*w+2*y*w:p*h*w+(2*y+2)*w], 1, 2, w)
+		}
 	}
-	return max(0, total-(8+ow-1)/ow), total
-}
-
-func maxPoolAVX2(dst []float32, idx []uint8, src []float32, planes, h, w int) {
-	rows, total := maxPoolAVX2Split(planes, h, w)
-	if rows > 0 {
-		maxPool_avx2(dst, idx, src, rows, h, w)
+	poolBack := func(dx, dy []float32, idx []uint8, planes, h, w int) {
+		rows, total := split(planes, h, w)
+		if rows == 0 {
+			maxPool2x2BackRef(dx, dy, idx, planes, h, w)
+			return
+		}
+		back(dx, dy, idx, rows, h, w)
+		oh, ow := h/2, w/2
+		for r := rows; r < total; r++ {
+			p, y := r/oh, r%oh
+			maxPool2x2BackRef(dx[p*h*w+2*y*w:p*h*w+(2*y+2)*w], dy[r*ow:(r+1)*ow], idx[r*ow:(r+1)*ow], 1, 2, w)
+		}
+		clearPoolDropped(dx, planes, h, w)
 	}
-	oh, ow := h/2, w/2
-	for r := rows; r < total; r++ {
-		p, y := r/oh, r%oh
-		maxPool2x2Ref(dst[r*ow:(r+1)*ow], idx[r*ow:(r+1)*ow], src[p*h*w+2*y*w:p*h*w+(2*y+2)*w], 1, 2, w)
-	}
-}
-
-func maxPoolBackAVX2(dx, dy []float32, idx []uint8, planes, h, w int) {
-	rows, total := maxPoolAVX2Split(planes, h, w)
-	if rows == 0 {
-		maxPool2x2BackRef(dx, dy, idx, planes, h, w)
-		return
-	}
-	maxPoolBack_avx2(dx, dy, idx, rows, h, w)
-	oh, ow := h/2, w/2
-	for r := rows; r < total; r++ {
-		p, y := r/oh, r%oh
-		maxPool2x2BackRef(dx[p*h*w+2*y*w:p*h*w+(2*y+2)*w], dy[r*ow:(r+1)*ow], idx[r*ow:(r+1)*ow], 1, 2, w)
-	}
-	clearPoolDropped(dx, planes, h, w)
+	return pool, poolBack
 }
 
 // clearPoolDropped zeroes the inputs 2×2 pooling drops: the last column when w is odd, the last row

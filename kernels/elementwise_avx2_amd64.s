@@ -691,37 +691,31 @@ maxPool_avx2_chunk0:
 	VPERMPD      $0xd8, Y7, Y7
 	VPERMPD      $0xd8, Y4, Y4
 	VPXOR        Y6, Y6, Y6
-	VCMPPS       $0x1e, Y5, Y3, Y8
-	VCMPPS       $0x03, Y3, Y3, Y9
-	VCMPPS       $0x07, Y5, Y5, Y10
-	VANDPS       Y10, Y9, Y9
-	VORPS        Y9, Y8, Y8
-	VBLENDVPS    Y8, Y3, Y5, Y5
-	VBLENDVPS    Y8, Y0, Y6, Y6
-	VCMPPS       $0x1e, Y5, Y7, Y3
-	VCMPPS       $0x03, Y7, Y7, Y8
-	VCMPPS       $0x07, Y5, Y5, Y9
-	VANDPS       Y9, Y8, Y8
-	VORPS        Y8, Y3, Y3
-	VBLENDVPS    Y3, Y7, Y5, Y5
-	VBLENDVPS    Y3, Y1, Y6, Y6
-	VCMPPS       $0x1e, Y5, Y4, Y3
-	VCMPPS       $0x03, Y4, Y4, Y7
 	VCMPPS       $0x07, Y5, Y5, Y8
-	VANDPS       Y8, Y7, Y7
-	VORPS        Y7, Y3, Y3
-	VBLENDVPS    Y3, Y4, Y5, Y5
-	VBLENDVPS    Y3, Y2, Y6, Y6
+	VCMPPS       $0x16, Y5, Y3, Y9
+	VANDPS       Y8, Y9, Y9
+	VBLENDVPS    Y9, Y3, Y5, Y5
+	VBLENDVPS    Y9, Y0, Y6, Y6
+	VCMPPS       $0x07, Y5, Y5, Y3
+	VCMPPS       $0x16, Y5, Y7, Y8
+	VANDPS       Y3, Y8, Y8
+	VBLENDVPS    Y8, Y7, Y5, Y5
+	VBLENDVPS    Y8, Y1, Y6, Y6
+	VCMPPS       $0x07, Y5, Y5, Y3
+	VCMPPS       $0x16, Y5, Y4, Y7
+	VANDPS       Y3, Y7, Y7
+	VBLENDVPS    Y7, Y4, Y5, Y5
+	VBLENDVPS    Y7, Y2, Y6, Y6
 	VMOVUPS      Y5, (R12)
 	VPACKSSDW    Y6, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X3
 	VPUNPCKLDQ   X3, X6, X3
 	VMOVQ        X3, (R13)
-	ADDQ         $0x40, R11
-	ADDQ         $0x20, R12
-	ADDQ         $0x08, R13
-	SUBQ         $0x08, R14
+	ADDQ         $0x00000040, R11
+	ADDQ         $0x00000020, R12
+	ADDQ         $0x00000008, R13
+	SUBQ         $0x00000008, R14
 	JG           maxPool_avx2_chunk0
 	LEAQ         (AX)(DI*4), AX
 	ADDQ         DI, CX
@@ -784,10 +778,10 @@ maxPoolBack_avx2_chunk0:
 	VPERM2F128 $0x31, Y5, Y4, Y4
 	VMOVUPS    Y6, (R11)
 	VMOVUPS    Y4, 32(R11)
-	ADDQ       $0x40, R11
-	ADDQ       $0x20, R12
-	ADDQ       $0x08, R13
-	SUBQ       $0x08, R14
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000020, R12
+	ADDQ       $0x00000008, R13
+	SUBQ       $0x00000008, R14
 	JG         maxPoolBack_avx2_chunk0
 	MOVQ       DX, R11
 	MOVQ       AX, R12
@@ -807,10 +801,10 @@ maxPoolBack_avx2_chunk1:
 	VPERM2F128 $0x31, Y5, Y4, Y4
 	VMOVUPS    Y6, (R11)(R8*1)
 	VMOVUPS    Y4, 32(R11)(R8*1)
-	ADDQ       $0x40, R11
-	ADDQ       $0x20, R12
-	ADDQ       $0x08, R13
-	SUBQ       $0x08, R14
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000020, R12
+	ADDQ       $0x00000008, R13
+	SUBQ       $0x00000008, R14
 	JG         maxPoolBack_avx2_chunk1
 	LEAQ       (AX)(DI*4), AX
 	ADDQ       DI, CX

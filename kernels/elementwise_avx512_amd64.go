@@ -92,7 +92,10 @@ func bnBack_avx512(dx []float32, dy []float32, xhat []float32, k float32, a floa
 //	}
 func adam_avx512(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, stepSize float32, sqrtBC2 float32, eps float32)
 
-// maxPool_avx512 is maxPool2x2Ref (planes ≥ 1, h ≥ 2, w ≥ 2): for every 2×2 window,
+// maxPool_avx512 is maxPool2x2Ref for the first rows output rows (counted across planes), each
+// rounded up to a multiple of 16 outputs: the outputs, indices and inputs past a row's end belong
+// to later rows, so rows must leave enough of them to the caller (see elementwise_amd64.go).
+// h ≥ 2, w ≥ 2, rows ≥ 1. For every 2×2 window:
 //
 //	best, at := r0[2x], 0
 //	for k, v := range []float32{r0[2x+1], r1[2x], r1[2x+1]} {
@@ -101,12 +104,13 @@ func adam_avx512(p []float32, g []float32, m []float32, v []float32, b1 float32,
 //		}
 //	}
 //	dst[y][x], idx[y][x] = best, at
-func maxPool_avx512(dst []float32, idx []uint8, src []float32, planes int, h int, w int)
+func maxPool_avx512(dst []float32, idx []uint8, src []float32, rows int, h int, w int)
 
-// maxPoolBack_avx512 is maxPool2x2BackRef without the zeroing of a dropped odd last row or
-// column (planes ≥ 1, h ≥ 2, w ≥ 2): it writes every element of the pooled rows, dy where idx
-// points and 0 elsewhere.
-func maxPoolBack_avx512(dx []float32, dy []float32, idx []uint8, planes int, h int, w int)
+// maxPoolBack_avx512 is maxPool2x2BackRef for the first rows output rows (counted across planes),
+// each rounded up to a multiple of 16 outputs, so it writes past each pooled row pair into rows
+// that later rows (or the caller) overwrite; it leaves a dropped odd last row or column to the
+// caller. h ≥ 2, w ≥ 2, rows ≥ 1.
+func maxPoolBack_avx512(dx []float32, dy []float32, idx []uint8, rows int, h int, w int)
 
 // conv3x3In1_avx512 convolves one zero-padded (h+2)×(w+2) plane pad with cout 3×3 filters
 // (cout a multiple of 8), the output channels m floats apart in dst:

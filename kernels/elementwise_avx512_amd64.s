@@ -773,13 +773,13 @@ DATA maxpool_masks<>+30(SB)/2, $0x7fff
 DATA maxpool_masks<>+32(SB)/2, $0xffff
 GLOBL maxpool_masks<>(SB), RODATA|NOPTR, $34
 
-// func maxPool_avx512(dst []float32, idx []uint8, src []float32, planes int, h int, w int)
-// Requires: AVX, AVX512F, CMOV
+// func maxPool_avx512(dst []float32, idx []uint8, src []float32, rows int, h int, w int)
+// Requires: AVX, AVX512F
 TEXT ·maxPool_avx512(SB), NOSPLIT, $0-96
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         idx_base+24(FP), CX
 	MOVQ         src_base+48(FP), DX
-	MOVQ         planes+72(FP), BX
+	MOVQ         rows+72(FP), BX
 	MOVQ         h+80(FP), SI
 	MOVQ         w+88(FP), DI
 	VMOVDQU32    maxpool_even<>+0(SB), Z0
@@ -797,134 +797,69 @@ TEXT ·maxPool_avx512(SB), NOSPLIT, $0-96
 	IMULQ        R8, R9
 	SHRQ         $0x01, SI
 	SHRQ         $0x01, DI
-	LEAQ         maxpool_masks<>+0(SB), R10
-	MOVQ         DI, R11
-	ANDQ         $0x0f, R11
-	KMOVW        (R10)(R11*2), K1
-	LEAQ         (R11)(R11*1), R12
-	MOVQ         $0x00000010, R13
-	MOVQ         R12, R14
-	CMPQ         R14, R13
-	CMOVQGT      R13, R14
-	KMOVW        (R10)(R14*2), K2
-	XORQ         R14, R14
-	SUBQ         R13, R12
-	CMOVQGT      R12, R14
-	KMOVW        (R10)(R14*2), K3
-	MOVQ         BX, BX
-
-maxPool_avx512_plane:
-	MOVQ SI, R10
+	MOVQ         SI, R10
 
 maxPool_avx512_row:
-	MOVQ DX, R12
-	MOVQ DI, R13
-	SHRQ $0x04, R13
+	MOVQ DX, R11
+	MOVQ AX, R12
+	MOVQ CX, R13
+	MOVQ DI, R14
 
-maxPool_avx512_chunk:
-	TESTQ     R13, R13
-	JZ        maxPool_avx512_tail
-	VMOVUPS   (R12), Z5
-	VMOVUPS   64(R12), Z6
+maxPool_avx512_chunk0:
+	VMOVUPS   (R11), Z5
+	VMOVUPS   64(R11), Z6
 	VMOVAPS   Z5, Z7
 	VPERMT2PS Z6, Z0, Z7
 	VMOVAPS   Z5, Z5
 	VPERMT2PS Z6, Z1, Z5
-	VMOVUPS   (R12)(R8*1), Z6
-	VMOVUPS   64(R12)(R8*1), Z10
-	VMOVAPS   Z6, Z11
-	VPERMT2PS Z10, Z0, Z11
+	VMOVUPS   (R11)(R8*1), Z6
+	VMOVUPS   64(R11)(R8*1), Z9
+	VMOVAPS   Z6, Z10
+	VPERMT2PS Z9, Z0, Z10
 	VMOVAPS   Z6, Z6
-	VPERMT2PS Z10, Z1, Z6
+	VPERMT2PS Z9, Z1, Z6
 	VPXORD    Z8, Z8, Z8
-	VCMPPS    $0x1e, Z7, Z5, K4
-	VCMPPS    $0x03, Z5, Z5, K5
-	VCMPPS    $0x07, Z7, Z7, K6
-	KANDW     K5, K6, K5
-	KORW      K4, K5, K4
-	VMOVAPS   Z5, K4, Z7
-	VMOVDQA32 Z2, K4, Z8
-	VCMPPS    $0x1e, Z7, Z11, K4
-	VCMPPS    $0x03, Z11, Z11, K5
-	VCMPPS    $0x07, Z7, Z7, K6
-	KANDW     K5, K6, K5
-	KORW      K4, K5, K4
-	VMOVAPS   Z11, K4, Z7
-	VMOVDQA32 Z3, K4, Z8
-	VCMPPS    $0x1e, Z7, Z6, K4
-	VCMPPS    $0x03, Z6, Z6, K5
-	VCMPPS    $0x07, Z7, Z7, K6
-	KANDW     K5, K6, K5
-	KORW      K4, K5, K4
-	VMOVAPS   Z6, K4, Z7
-	VMOVDQA32 Z4, K4, Z8
-	VMOVUPS   Z7, (AX)
-	VPMOVDB   Z8, (CX)
-	ADDQ      $0x80, R12
-	ADDQ      $0x40, AX
-	ADDQ      $0x10, CX
-	DECQ      R13
-	JMP       maxPool_avx512_chunk
+	VCMPPS    $0x07, Z7, Z7, K1
+	VCMPPS    $0x16, Z7, Z5, K1, K1
+	VMOVAPS   Z5, K1, Z7
+	VMOVDQA32 Z2, K1, Z8
+	VCMPPS    $0x07, Z7, Z7, K1
+	VCMPPS    $0x16, Z7, Z10, K1, K1
+	VMOVAPS   Z10, K1, Z7
+	VMOVDQA32 Z3, K1, Z8
+	VCMPPS    $0x07, Z7, Z7, K1
+	VCMPPS    $0x16, Z7, Z6, K1, K1
+	VMOVAPS   Z6, K1, Z7
+	VMOVDQA32 Z4, K1, Z8
+	VMOVUPS   Z7, (R12)
+	VPMOVDB   Z8, X5
+	VMOVDQU   X5, (R13)
+	ADDQ      $0x00000080, R11
+	ADDQ      $0x00000040, R12
+	ADDQ      $0x00000010, R13
+	SUBQ      $0x00000010, R14
+	JG        maxPool_avx512_chunk0
+	LEAQ      (AX)(DI*4), AX
+	ADDQ      DI, CX
+	LEAQ      (DX)(R8*2), DX
+	DECQ      R10
+	JNZ       maxPool_avx512_same
+	ADDQ      R9, DX
+	MOVQ      SI, R10
 
-maxPool_avx512_tail:
-	TESTQ     R11, R11
-	JZ        maxPool_avx512_next
-	VMOVUPS.Z (R12), K2, Z5
-	VMOVUPS.Z 64(R12), K3, Z6
-	VMOVAPS   Z5, Z7
-	VPERMT2PS Z6, Z0, Z7
-	VMOVAPS   Z5, Z5
-	VPERMT2PS Z6, Z1, Z5
-	VMOVUPS.Z (R12)(R8*1), K2, Z6
-	VMOVUPS.Z 64(R12)(R8*1), K3, Z10
-	VMOVAPS   Z6, Z11
-	VPERMT2PS Z10, Z0, Z11
-	VMOVAPS   Z6, Z6
-	VPERMT2PS Z10, Z1, Z6
-	VPXORD    Z9, Z9, Z9
-	VCMPPS    $0x1e, Z7, Z5, K4
-	VCMPPS    $0x03, Z5, Z5, K5
-	VCMPPS    $0x07, Z7, Z7, K6
-	KANDW     K5, K6, K5
-	KORW      K4, K5, K4
-	VMOVAPS   Z5, K4, Z7
-	VMOVDQA32 Z2, K4, Z9
-	VCMPPS    $0x1e, Z7, Z11, K4
-	VCMPPS    $0x03, Z11, Z11, K5
-	VCMPPS    $0x07, Z7, Z7, K6
-	KANDW     K5, K6, K5
-	KORW      K4, K5, K4
-	VMOVAPS   Z11, K4, Z7
-	VMOVDQA32 Z3, K4, Z9
-	VCMPPS    $0x1e, Z7, Z6, K4
-	VCMPPS    $0x03, Z6, Z6, K5
-	VCMPPS    $0x07, Z7, Z7, K6
-	KANDW     K5, K6, K5
-	KORW      K4, K5, K4
-	VMOVAPS   Z6, K4, Z7
-	VMOVDQA32 Z4, K4, Z9
-	VMOVUPS   Z7, K1, (AX)
-	VPMOVDB   Z9, K1, (CX)
-	LEAQ      (AX)(R11*4), AX
-	ADDQ      R11, CX
-
-maxPool_avx512_next:
-	LEAQ (DX)(R8*2), DX
-	DECQ R10
-	JNZ  maxPool_avx512_row
-	ADDQ R9, DX
+maxPool_avx512_same:
 	DECQ BX
-	JNZ  maxPool_avx512_plane
+	JNZ  maxPool_avx512_row
 	VZEROUPPER
 	RET
 
-// func maxPoolBack_avx512(dx []float32, dy []float32, idx []uint8, planes int, h int, w int)
-// Requires: AVX, AVX512F, CMOV
+// func maxPoolBack_avx512(dx []float32, dy []float32, idx []uint8, rows int, h int, w int)
+// Requires: AVX, AVX512F
 TEXT ·maxPoolBack_avx512(SB), NOSPLIT, $0-96
 	MOVQ         dy_base+24(FP), AX
 	MOVQ         idx_base+48(FP), CX
 	MOVQ         dx_base+0(FP), DX
-	MOVQ         planes+72(FP), BX
+	MOVQ         rows+72(FP), BX
 	MOVQ         h+80(FP), SI
 	MOVQ         w+88(FP), DI
 	VMOVDQU32    maxpool_lo<>+0(SB), Z0
@@ -943,96 +878,66 @@ TEXT ·maxPoolBack_avx512(SB), NOSPLIT, $0-96
 	IMULQ        R8, R9
 	SHRQ         $0x01, SI
 	SHRQ         $0x01, DI
-	LEAQ         maxpool_masks<>+0(SB), R10
-	MOVQ         DI, R11
-	ANDQ         $0x0f, R11
-	KMOVW        (R10)(R11*2), K1
-	LEAQ         (R11)(R11*1), R12
-	MOVQ         $0x00000010, R13
-	MOVQ         R12, R14
-	CMPQ         R14, R13
-	CMOVQGT      R13, R14
-	KMOVW        (R10)(R14*2), K2
-	XORQ         R14, R14
-	SUBQ         R13, R12
-	CMOVQGT      R12, R14
-	KMOVW        (R10)(R14*2), K3
-	MOVQ         BX, BX
-
-maxPoolBack_avx512_plane:
-	MOVQ SI, R10
+	MOVQ         SI, R10
 
 maxPoolBack_avx512_row:
-	MOVQ DX, R12
-	MOVQ DI, R13
-	SHRQ $0x04, R13
+	MOVQ DX, R11
+	MOVQ AX, R12
+	MOVQ CX, R13
+	MOVQ DI, R14
 
-maxPoolBack_avx512_chunk:
-	TESTQ     R13, R13
-	JZ        maxPoolBack_avx512_tail
-	VMOVUPS   (AX), Z6
-	VPMOVZXBD (CX), Z7
-	VPCMPEQD  Z2, Z7, K4
-	VMOVAPS.Z Z6, K4, Z8
-	VPCMPEQD  Z3, Z7, K4
-	VMOVAPS.Z Z6, K4, Z9
-	VPCMPEQD  Z4, Z7, K4
-	VMOVAPS.Z Z6, K4, Z10
-	VPCMPEQD  Z5, Z7, K4
-	VMOVAPS.Z Z6, K4, Z6
+maxPoolBack_avx512_chunk0:
+	VMOVUPS   (R12), Z6
+	VPMOVZXBD (R13), Z7
+	VPCMPEQD  Z2, Z7, K1
+	VMOVAPS.Z Z6, K1, Z8
+	VPCMPEQD  Z3, Z7, K1
+	VMOVAPS.Z Z6, K1, Z6
 	VMOVAPS   Z8, Z7
-	VPERMT2PS Z9, Z0, Z7
-	VMOVAPS   Z8, Z8
-	VPERMT2PS Z9, Z1, Z8
-	VMOVUPS   Z7, (R12)
-	VMOVUPS   Z8, 64(R12)
-	VMOVAPS   Z10, Z7
 	VPERMT2PS Z6, Z0, Z7
-	VMOVAPS   Z10, Z8
+	VMOVAPS   Z8, Z8
 	VPERMT2PS Z6, Z1, Z8
-	VMOVUPS   Z7, (R12)(R8*1)
-	VMOVUPS   Z8, 64(R12)(R8*1)
-	ADDQ      $0x80, R12
-	ADDQ      $0x40, AX
-	ADDQ      $0x10, CX
-	DECQ      R13
-	JMP       maxPoolBack_avx512_chunk
+	VMOVUPS   Z7, (R11)
+	VMOVUPS   Z8, 64(R11)
+	ADDQ      $0x00000080, R11
+	ADDQ      $0x00000040, R12
+	ADDQ      $0x00000010, R13
+	SUBQ      $0x00000010, R14
+	JG        maxPoolBack_avx512_chunk0
+	MOVQ      DX, R11
+	MOVQ      AX, R12
+	MOVQ      CX, R13
+	MOVQ      DI, R14
 
-maxPoolBack_avx512_tail:
-	TESTQ       R11, R11
-	JZ          maxPoolBack_avx512_next
-	VMOVUPS.Z   (AX), K1, Z6
-	VPMOVZXBD.Z (CX), K1, Z7
-	VPCMPEQD    Z2, Z7, K4
-	VMOVAPS.Z   Z6, K4, Z8
-	VPCMPEQD    Z3, Z7, K4
-	VMOVAPS.Z   Z6, K4, Z9
-	VPCMPEQD    Z4, Z7, K4
-	VMOVAPS.Z   Z6, K4, Z10
-	VPCMPEQD    Z5, Z7, K4
-	VMOVAPS.Z   Z6, K4, Z6
-	VMOVAPS     Z8, Z7
-	VPERMT2PS   Z9, Z0, Z7
-	VMOVAPS     Z8, Z8
-	VPERMT2PS   Z9, Z1, Z8
-	VMOVUPS     Z7, K2, (R12)
-	VMOVUPS     Z8, K3, 64(R12)
-	VMOVAPS     Z10, Z7
-	VPERMT2PS   Z6, Z0, Z7
-	VMOVAPS     Z10, Z8
-	VPERMT2PS   Z6, Z1, Z8
-	VMOVUPS     Z7, K2, (R12)(R8*1)
-	VMOVUPS     Z8, K3, 64(R12)(R8*1)
-	LEAQ        (AX)(R11*4), AX
-	ADDQ        R11, CX
+maxPoolBack_avx512_chunk1:
+	VMOVUPS   (R12), Z6
+	VPMOVZXBD (R13), Z7
+	VPCMPEQD  Z4, Z7, K1
+	VMOVAPS.Z Z6, K1, Z8
+	VPCMPEQD  Z5, Z7, K1
+	VMOVAPS.Z Z6, K1, Z6
+	VMOVAPS   Z8, Z7
+	VPERMT2PS Z6, Z0, Z7
+	VMOVAPS   Z8, Z8
+	VPERMT2PS Z6, Z1, Z8
+	VMOVUPS   Z7, (R11)(R8*1)
+	VMOVUPS   Z8, 64(R11)(R8*1)
+	ADDQ      $0x00000080, R11
+	ADDQ      $0x00000040, R12
+	ADDQ      $0x00000010, R13
+	SUBQ      $0x00000010, R14
+	JG        maxPoolBack_avx512_chunk1
+	LEAQ      (AX)(DI*4), AX
+	ADDQ      DI, CX
+	LEAQ      (DX)(R8*2), DX
+	DECQ      R10
+	JNZ       maxPoolBack_avx512_same
+	ADDQ      R9, DX
+	MOVQ      SI, R10
 
-maxPoolBack_avx512_next:
-	LEAQ (DX)(R8*2), DX
-	DECQ R10
-	JNZ  maxPoolBack_avx512_row
-	ADDQ R9, DX
+maxPoolBack_avx512_same:
 	DECQ BX
-	JNZ  maxPoolBack_avx512_plane
+	JNZ  maxPoolBack_avx512_row
 	VZEROUPPER
 	RET
 

@@ -18,6 +18,12 @@ import (
 // further), the output pointer o and the index pointer x of the chunk.
 func poolRowsAVX2(name string, out, ix, in, rows, h, w reg.Register, perRow int,
 	body func(pass int, r0, wb, o, x reg.Register)) {
+	poolRows(name, 8, out, ix, in, rows, h, w, perRow, body)
+}
+
+// poolRows is the row loop for chunks of lanes outputs.
+func poolRows(name string, lanes int, out, ix, in, rows, h, w reg.Register, perRow int,
+	body func(pass int, r0, wb, o, x reg.Register)) {
 	wb := GP64()
 	MOVQ(w, wb)
 	SHLQ(Imm(2), wb)
@@ -43,10 +49,10 @@ func poolRowsAVX2(name string, out, ix, in, rows, h, w reg.Register, perRow int,
 		lbl := name + "_chunk" + string(rune('0'+pass))
 		Label(lbl)
 		body(pass, xr, wb, xo, xi)
-		ADDQ(Imm(64), xr)
-		ADDQ(Imm(32), xo)
-		ADDQ(Imm(8), xi)
-		SUBQ(Imm(8), nc)
+		ADDQ(U32(uint32(8*lanes)), xr)
+		ADDQ(U32(uint32(4*lanes)), xo)
+		ADDQ(U32(uint32(lanes)), xi)
+		SUBQ(U32(uint32(lanes)), nc)
 		JG(LabelRef(lbl))
 	}
 	LEAQ(Mem{Base: out, Index: ow, Scale: 4}, out)
@@ -110,15 +116,14 @@ func MaxPoolAVX2() {
 			c, d := splitAVX2(Mem{Base: r0, Index: wb, Scale: 1}, Mem{Base: r0, Index: wb, Scale: 1, Disp: 32})
 			best, at := a, YMM()
 			VPXOR(at, at, at)
+			// A candidate wins where best is not NaN and !(cand <= best): cand > best, or cand NaN.
 			for _, cand := range []struct{ v, k reg.VecVirtual }{{b, one}, {c, two}, {d, three}} {
-				gt, nan, ok := YMM(), YMM(), YMM()
-				VCMPPS(Imm(0x1e), best, cand.v, gt) // cand > best (ordered)
-				VCMPPS(Imm(0x03), cand.v, cand.v, nan)
-				VCMPPS(Imm(0x07), best, best, ok)
-				VANDPS(ok, nan, nan)
-				VORPS(nan, gt, gt)
-				VBLENDVPS(gt, cand.v, best, best)
-				VBLENDVPS(gt, cand.k, at, at)
+				ok, win := YMM(), YMM()
+				VCMPPS(Imm(0x07), best, best, ok)    // ORD_Q: best is not NaN
+				VCMPPS(Imm(0x16), best, cand.v, win) // NLE_UQ: !(cand <= best)
+				VANDPS(ok, win, win)
+				VBLENDVPS(win, cand.v, best, best)
+				VBLENDVPS(win, cand.k, at, at)
 			}
 			VMOVUPS(best, Mem{Base: o})
 			// Eight int32 indices (0..3) to eight bytes.
