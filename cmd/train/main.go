@@ -211,6 +211,10 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "(the %s column is from the earlier run in %s, started %s)\n", strings.ToUpper(arch), o.out, m.Started.Format("2006-01-02 15:04"))
 		all = append(all, m)
 	}
+	if !hasArch(all, "ann") && !hasArch(all, "cnn") {
+		// A resnet-only run: the Key Findings table and the report compare the study's two models.
+		return nil
+	}
 	s := train.Summarize(all)
 	if err := train.WriteSummary(o.out, s); err != nil {
 		return err

@@ -92,3 +92,30 @@ func TestSIGKILLResume(t *testing.T) {
 		}
 	}
 }
+
+// TestRunResNetTiny: --model resnet with issue 6's flags runs through the command, writes its model,
+// metrics and checkpoint, and skips the study's ANN-vs-CNN table, which has nothing to compare.
+func TestRunResNetTiny(t *testing.T) {
+	data := tinyDataset(t, 50, 20)
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runCmd(t, "--data", data, "--out", out, "--model", "resnet", "--epochs", "2", "--batch", "16",
+		"--schedule", "onecycle", "--warmup", "1", "--patience", "1", "--augment")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "RESNET epoch  1/2") || !strings.Contains(stdout, "364234 parameters") || strings.Contains(stdout, "Key Findings") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	for _, f := range []string{"resnet.safetensors", "resnet.metrics.json", "resnet.ckpt"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	m, err := train.ReadMetrics(filepath.Join(out, "resnet.metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Recipe.Augment || m.Recipe.Patience != 1 || m.Recipe.Warmup != 1 || !strings.HasPrefix(m.Recipe.Scheduler, "OneCycleLR") || m.StoppedEpoch == 0 {
+		t.Errorf("metrics do not reflect the flags: %+v, stopped %d", m.Recipe, m.StoppedEpoch)
+	}
+}
