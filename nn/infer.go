@@ -358,6 +358,7 @@ type infWorkspace struct {
 	a, b, scratch []float32
 	idx           []uint8 // max-pool argmax, written by the kernel and unused
 	nanos, images []int64 // per layer, only written with profiling on
+	gemv          gemvTask
 }
 
 // bufSizes returns the two ping-pong buffer sizes and the scratch size for n images.
@@ -428,7 +429,7 @@ func (g *Inference) Forward(x []float32, n int, out []float32) {
 	}
 	if parts <= 1 {
 		ws := g.getWorkspace()
-		g.run(ws, x, n, out)
+		g.run(ws, x, n, out, g.Threads() > 1)
 		g.putWorkspace(ws)
 		return
 	}
@@ -449,7 +450,7 @@ func (g *Inference) Forward(x []float32, n int, out []float32) {
 	// The workers already use every thread: the kernels must not start more of their own.
 	serialKernelsBegin()
 	defer serialKernelsEnd()
-	jobs.wg.Add(k - 1)
+	jobs.wg.Add(k) // every job, the caller's own included, signals when done
 	for i := 1; i < k; i++ {
 		infWorkers.submit(&jobs.j[i])
 	}
@@ -458,16 +459,18 @@ func (g *Inference) Forward(x []float32, n int, out []float32) {
 	putJobs(jobs)
 }
 
-// run computes n images with one workspace, chunk by chunk.
-func (g *Inference) run(ws *infWorkspace, x []float32, n int, out []float32) {
+// run computes n images with one workspace, chunk by chunk. fork allows it to hand half of a
+// matrix-vector product to a pool worker; only a caller's own goroutine may (a pool worker that
+// waited on the pool could deadlock it).
+func (g *Inference) run(ws *infWorkspace, x []float32, n int, out []float32, fork bool) {
 	prof := g.profile.Load()
 	for s := 0; s < n; s += g.chunk {
 		c := min(g.chunk, n-s)
-		g.runChunk(ws, x[s*784:(s+c)*784], c, out[s*10:(s+c)*10], prof)
+		g.runChunk(ws, x[s*784:(s+c)*784], c, out[s*10:(s+c)*10], prof, fork)
 	}
 }
 
-func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32, prof bool) {
+func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32, prof, fork bool) {
 	// The first layer reads the caller's images in place; the layers then alternate between the two
 	// workspace buffers (layer i writes b when i is even, a when odd: see bufSizes).
 	cur, next := x, ws.b
@@ -487,7 +490,11 @@ func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32
 		case infFlat:
 			infFlatten(dst, in, l.cin, n, l.h*l.w)
 		case infLinear:
-			infGemmBias(l.cout, n, l.cin, l.weight, in, l.bias, l.relu, dst)
+			if n == 1 && fork && l.cout >= 64 && l.cout*l.cin >= 1<<18 {
+				ws.gemv.fork(l, in, dst)
+			} else {
+				infGemmBias(l.cout, n, l.cin, l.weight, in, l.bias, l.relu, dst)
+			}
 		}
 		if i == 0 {
 			cur, next = next, ws.a

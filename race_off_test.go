@@ -1,0 +1,5 @@
+//go:build !race
+
+package simdnn_test
+
+const raceEnabled = false
