@@ -46,7 +46,7 @@ bench-torch:
 	$(GO) run ./cmd/bench --random-weights --quiet --out $(OUT) --format benchfmt --batch 1,128 --threads 2 --count 6 \
 	  | sed 's|^BenchmarkInfer/|BenchmarkInfer/impl=simdnn/|' > $(OUT)/bench-simdnn.txt
 	$(TORCH_ENV) /usr/bin/python3 testdata/torch_bench.py --count 6 --threads 2 > $(OUT)/bench-pytorch.txt
-	$(GO) run golang.org/x/perf/cmd/benchstat -col /impl -filter '/threads:2 -.unit:GFLOP/s' \
+	$(GO) run golang.org/x/perf/cmd/benchstat -table '' -col /impl -filter '/threads:2 -.unit:GFLOP/s' \
 	  $(OUT)/bench-pytorch.txt $(OUT)/bench-simdnn.txt
 
 # bench-openblas puts Debian's OpenBLAS (cgo, test-only build tag) beside our SGEMM in one benchstat
