@@ -6,6 +6,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -184,10 +185,39 @@ func Run(cfg Config) (*Report, error) {
 		rep.Models = append(rep.Models, reports[i])
 	}
 	bar.Finish()
-	if err := writeJSON(filepath.Join(cfg.OutDir, "bench.json"), rep); err != nil {
+	if err := writeReport(cfg, rep); err != nil {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// writeReport writes <out>/bench.json, keeping the models of an earlier run that this one did not
+// measure (so `bench --model ann` after `bench --model cnn` leaves both). Random weights go to
+// bench-random-weights.json instead: they must not pass for a trained model's figures.
+func writeReport(cfg Config, rep *Report) error {
+	name := "bench.json"
+	if cfg.RandomWeights {
+		name = "bench-random-weights.json"
+	}
+	path := filepath.Join(cfg.OutDir, name)
+	out := *rep
+	if b, err := os.ReadFile(path); err == nil {
+		var old Report
+		if json.Unmarshal(b, &old) == nil {
+			measured := map[string]bool{}
+			for _, m := range rep.Models {
+				measured[m.Arch] = true
+			}
+			out.Models = append([]*ModelReport(nil), rep.Models...)
+			for _, m := range old.Models {
+				if m != nil && !measured[m.Arch] {
+					out.Models = append(out.Models, m)
+				}
+			}
+			sort.Slice(out.Models, func(i, j int) bool { return out.Models[i].Arch < out.Models[j].Arch })
+		}
+	}
+	return writeJSON(path, &out)
 }
 
 // loadModel loads <out>/<arch>.safetensors, or makes a freshly initialized model.

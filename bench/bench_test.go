@@ -50,7 +50,10 @@ func TestRandomWeights(t *testing.T) {
 			t.Errorf("%s: layer shares sum to %v%% over %d layers", m.Arch, pct, len(m.Layers))
 		}
 	}
-	raw, err := os.ReadFile(filepath.Join(out, "bench.json"))
+	if _, err := os.Stat(filepath.Join(out, "bench.json")); err == nil {
+		t.Error("random weights wrote bench.json, where a trained model's figures belong")
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "bench-random-weights.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,5 +168,28 @@ func TestAccuracyCheck(t *testing.T) {
 		} else if err == nil || !strings.Contains(err.Error(), "differs from") {
 			t.Errorf("metrics off by %d: err = %v, want a mismatch error", delta, err)
 		}
+	}
+}
+
+// TestReportMerge: benchmarking one model keeps the other model's figures from an earlier run.
+func TestReportMerge(t *testing.T) {
+	out := t.TempDir()
+	for _, arch := range []string{"cnn", "ann"} {
+		cfg := quickConfig(out)
+		cfg.RandomWeights, cfg.Models, cfg.Threads, cfg.Count = true, []string{arch}, 1, 1
+		if _, err := Run(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "bench-random-weights.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Models) != 2 || rep.Models[0].Arch != "ann" || rep.Models[1].Arch != "cnn" {
+		t.Errorf("after cnn then ann: %d models", len(rep.Models))
 	}
 }
