@@ -3,8 +3,6 @@
 package main
 
 import (
-	. "github.com/mmcloughlin/avo/build"
-
 	"github.com/simdnn/simdnn/asm/elementwise/internal/ewgen"
 	"github.com/simdnn/simdnn/asm/internal/gen"
 )
@@ -12,5 +10,5 @@ import (
 func main() {
 	gen.Header()
 	ewgen.All(gen.AVX512)
-	Generate()
+	gen.Write()
 }
