@@ -168,7 +168,7 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 	g := &Inference{arch: arch}
 	switch arch {
 	case "cnn":
-		g.chunk, g.split = 8, true
+		g.chunk, g.split = 32, true // 32: measured best of 2..128 (per-call weight packing vs cache)
 		h, w, c := 28, 28, 1
 		for i, co := range []int{32, 64, 128} {
 			name := fmt.Sprintf("conv%d", i+1)
