@@ -1,0 +1,50 @@
+#!/bin/sh
+# Issue 6's ablation: each of the study's recommendations measured against its recipe, on the
+# residual CNN (and the study's CNN as the reference). Every run writes into its own directory under
+# $OUT (default out/ablation) and checkpoints after every epoch, so an interrupted script can be run
+# again: finished runs are skipped, an interrupted one resumes where it stopped (--resume).
+# At the end `train ablation $OUT` writes $OUT/ablation.json and $OUT/ablation.md.
+#
+#   scripts/ablation.sh                 # all runs (hours on 2 cores)
+#   scripts/ablation.sh resnet-study    # only the named runs
+#   OUT=/tmp/abl ARGS="--limit 5000 --epochs 3" scripts/ablation.sh   # a quick smoke version
+set -eu
+OUT=${OUT:-out/ablation}
+ARGS=${ARGS:-}
+TRAIN=${TRAIN:-go run ./cmd/train}
+
+# name | flags (on top of the study's recipe: Adam 1e-3, batch 128, 18 epochs, plateau, seed 1)
+RUNS='
+01-cnn-study|--model cnn
+02-resnet-study|--model resnet
+03-resnet-early|--model resnet --patience 3
+04-resnet-warmup|--model resnet --warmup 2
+05-resnet-cosine|--model resnet --schedule cosine --warmup 1
+06-resnet-onecycle|--model resnet --schedule onecycle --lr 0.003
+07-resnet-augment|--model resnet --augment
+08-resnet-best|--model resnet --schedule cosine --warmup 1 --augment --epochs 30
+'
+
+want() { # want NAME [PATTERN...]: all runs, or those whose name contains a pattern
+	n=$1
+	shift
+	[ $# -eq 0 ] && return 0
+	for w in "$@"; do case $n in *"$w"*) return 0 ;; esac; done
+	return 1
+}
+
+echo "$RUNS" | while IFS='|' read -r name flags; do
+	[ -n "$name" ] || continue
+	want "$name" "$@" || continue
+	dir=$OUT/$name
+	model=$(echo "$flags" | sed 's/.*--model \([a-z]*\).*/\1/')
+	if [ -f "$dir/$model.metrics.json" ]; then
+		echo "== $name: done ($dir/$model.metrics.json)"
+		continue
+	fi
+	echo "== $name: train $flags $ARGS --out $dir --resume"
+	mkdir -p "$dir"
+	# shellcheck disable=SC2086
+	$TRAIN $flags $ARGS --out "$dir" --resume </dev/null
+done
+$TRAIN ablation "$OUT"

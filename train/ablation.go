@@ -1,0 +1,191 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The ablation of issue 6: runs of the study's recommendations, one per subdirectory of a directory
+// (scripts/ablation.sh makes them), gathered into one table against the study's recipe.
+
+// AblationRow is one run of the ablation.
+type AblationRow struct {
+	Name            string   `json:"name"`    // the subdirectory
+	Arch            string   `json:"arch"`    // "resnet", "cnn", …
+	Changes         string   `json:"changes"` // what differs from the study's recipe
+	Epochs          int      `json:"epochs"`  // planned
+	EpochsRun       int      `json:"epochs_run"`
+	BestEpoch       int      `json:"best_epoch,omitempty"` // early stopping's kept epoch
+	TestAcc         float64  `json:"test_acc"`
+	ValAcc          float64  `json:"val_acc"`
+	DeltaTestPts    *float64 `json:"delta_test_pts,omitempty"` // vs the baseline, in percentage points
+	WallSeconds     float64  `json:"wall_seconds"`
+	SecondsPerEpoch float64  `json:"seconds_per_epoch"`
+	WallRatio       *float64 `json:"wall_ratio,omitempty"` // wall time / the baseline's
+	TrainImages     int      `json:"train_images"`
+	Threads         int      `json:"threads"`
+	Kernels         string   `json:"kernels"`
+}
+
+// Ablation is the table; it is written as ablation.json and ablation.md.
+type Ablation struct {
+	Baseline string        `json:"baseline"` // the row the deltas refer to ("" if none)
+	Rows     []AblationRow `json:"rows"`
+	Written  time.Time     `json:"written"`
+}
+
+// BuildAblation reads every <dir>/<run>/<arch>.metrics.json, in the runs' name order. The baseline is
+// the run whose name contains "resnet-study", else the first resnet run of the study's recipe.
+func BuildAblation(dir string) (*Ablation, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("ablation: %v", err)
+	}
+	a := &Ablation{Written: time.Now().UTC()}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.metrics.json"))
+		sort.Strings(files)
+		for _, f := range files {
+			m, err := ReadMetrics(f)
+			if err != nil {
+				return nil, fmt.Errorf("ablation: %v", err)
+			}
+			a.Rows = append(a.Rows, rowOf(e.Name(), m))
+		}
+	}
+	if len(a.Rows) == 0 {
+		return nil, fmt.Errorf("ablation: no <run>/<model>.metrics.json under %s (run scripts/ablation.sh first)", dir)
+	}
+	base := -1
+	for i, r := range a.Rows {
+		if strings.Contains(r.Name, "resnet-study") {
+			base = i
+			break
+		}
+	}
+	if base < 0 {
+		for i, r := range a.Rows {
+			if r.Arch == "resnet" && r.Changes == "none" {
+				base = i
+				break
+			}
+		}
+	}
+	if base >= 0 {
+		b := a.Rows[base]
+		a.Baseline = b.Name
+		for i := range a.Rows {
+			r := &a.Rows[i]
+			d := 100 * (r.TestAcc - b.TestAcc)
+			r.DeltaTestPts = &d
+			if b.WallSeconds > 0 {
+				w := r.WallSeconds / b.WallSeconds
+				r.WallRatio = &w
+			}
+		}
+	}
+	return a, nil
+}
+
+func rowOf(name string, m *Metrics) AblationRow {
+	r := m.Recipe
+	var ch []string
+	if r.Epochs != 18 {
+		ch = append(ch, fmt.Sprintf("%d epochs", r.Epochs))
+	}
+	if r.LR != 0.001 {
+		ch = append(ch, fmt.Sprintf("lr %g", r.LR))
+	}
+	if r.Batch != 128 {
+		ch = append(ch, fmt.Sprintf("batch %d", r.Batch))
+	}
+	switch {
+	case strings.HasPrefix(r.Scheduler, "OneCycleLR"):
+		ch = append(ch, "one-cycle schedule")
+	case strings.Contains(r.Scheduler, "cosine"):
+		ch = append(ch, "cosine schedule")
+	}
+	if r.Warmup > 0 && !strings.HasPrefix(r.Scheduler, "OneCycleLR") {
+		ch = append(ch, fmt.Sprintf("%d-epoch warm-up", r.Warmup))
+	}
+	if r.Patience > 0 {
+		ch = append(ch, fmt.Sprintf("early stopping (patience %d)", r.Patience))
+	}
+	if r.Augment {
+		ch = append(ch, "crop+flip augmentation")
+	}
+	if r.TrainImages != 54000 {
+		ch = append(ch, fmt.Sprintf("%d training images", r.TrainImages))
+	}
+	changes := "none"
+	if len(ch) > 0 {
+		changes = strings.Join(ch, ", ")
+	}
+	return AblationRow{Name: name, Arch: m.Arch, Changes: changes, Epochs: r.Epochs, EpochsRun: len(m.History),
+		BestEpoch: m.BestEpoch, TestAcc: m.Test.Acc, ValAcc: m.Val.Acc, WallSeconds: m.WallSeconds,
+		SecondsPerEpoch: m.SecondsPerEpoch, TrainImages: r.TrainImages, Threads: m.Threads, Kernels: m.Kernels}
+}
+
+// Markdown renders the table.
+func (a *Ablation) Markdown() string {
+	var b strings.Builder
+	base := a.Baseline
+	if base == "" {
+		base = "(no baseline run)"
+	}
+	fmt.Fprintf(&b, "| Run | Model | Changes vs the study's recipe | Epochs run | Test acc | Δ test vs %s | Val acc | Wall time | × wall |\n", base)
+	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range a.Rows {
+		epochs := fmt.Sprintf("%d/%d", r.EpochsRun, r.Epochs)
+		if r.BestEpoch > 0 {
+			epochs += fmt.Sprintf(" (kept %d)", r.BestEpoch)
+		}
+		delta, ratio := "–", "–"
+		if r.DeltaTestPts != nil {
+			delta = fmt.Sprintf("%+.2f pts", *r.DeltaTestPts)
+		}
+		if r.WallRatio != nil {
+			ratio = fmt.Sprintf("%.2f", *r.WallRatio)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f%% | %s | %.2f%% | %s | %s |\n", r.Name, r.Arch, r.Changes, epochs,
+			100*r.TestAcc, delta, 100*r.ValAcc, (time.Duration(r.WallSeconds) * time.Second).String(), ratio)
+	}
+	return b.String()
+}
+
+// WriteAblation writes dir/ablation.json and dir/ablation.md atomically.
+func WriteAblation(dir string, a *Ablation) error {
+	j, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, "ablation.json"), append(j, '\n')); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "ablation.md"), []byte(a.Markdown()))
+}
+
+// ReadAblation reads dir/ablation.json.
+func ReadAblation(dir string) (*Ablation, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "ablation.json"))
+	if err != nil {
+		return nil, err
+	}
+	var a Ablation
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, "ablation.json"), err)
+	}
+	if len(a.Rows) == 0 {
+		return nil, errors.New(filepath.Join(dir, "ablation.json") + ": no rows")
+	}
+	return &a, nil
+}

@@ -1,0 +1,64 @@
+package train
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestAblationTable(t *testing.T) {
+	dir := t.TempDir()
+	put := func(run string, m *Metrics) {
+		if err := os.MkdirAll(filepath.Join(dir, run), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteMetrics(filepath.Join(dir, run, m.Arch+".metrics.json"), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	study := Recipe{Epochs: 18, Batch: 128, LR: 0.001, TrainImages: 54000, Scheduler: "ReduceLROnPlateau(…)"}
+	hist := func(n int) []Epoch { return make([]Epoch, n) }
+	put("01-cnn-study", &Metrics{Arch: "cnn", Recipe: study, History: hist(18), Test: Score{Acc: 0.9300}, WallSeconds: 100})
+	put("02-resnet-study", &Metrics{Arch: "resnet", Recipe: study, History: hist(18), Test: Score{Acc: 0.9350}, WallSeconds: 400})
+	early := study
+	early.Patience = 3
+	put("03-resnet-early", &Metrics{Arch: "resnet", Recipe: early, History: hist(11), BestEpoch: 8, Test: Score{Acc: 0.9345}, WallSeconds: 250})
+	best := study
+	best.Epochs, best.Warmup, best.Augment, best.Scheduler = 30, 1, true, "linear warm-up 1 epochs, then cosine annealing to 0 (per step)"
+	put("08-resnet-best", &Metrics{Arch: "resnet", Recipe: best, History: hist(30), Test: Score{Acc: 0.9461}, WallSeconds: 800})
+	os.WriteFile(filepath.Join(dir, "ablation.sh.log"), []byte("not a run"), 0o644)
+
+	a, err := BuildAblation(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Baseline != "02-resnet-study" || len(a.Rows) != 4 {
+		t.Fatalf("baseline %q, %d rows", a.Baseline, len(a.Rows))
+	}
+	r := a.Rows[2]
+	if r.Name != "03-resnet-early" || r.EpochsRun != 11 || r.BestEpoch != 8 || r.Changes != "early stopping (patience 3)" ||
+		r.DeltaTestPts == nil || !near(*r.DeltaTestPts, -0.05) || r.WallRatio == nil || !near(*r.WallRatio, 0.625) {
+		t.Fatalf("early-stopping row %+v", r)
+	}
+	if got := a.Rows[3].Changes; got != "30 epochs, cosine schedule, 1-epoch warm-up, crop+flip augmentation" {
+		t.Errorf("best row's changes %q", got)
+	}
+	if err := WriteAblation(dir, a); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadAblation(dir)
+	if err != nil || len(back.Rows) != 4 || *back.Rows[3].DeltaTestPts != *a.Rows[3].DeltaTestPts {
+		t.Fatalf("read back: %v %+v", err, back)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "ablation.md"))
+	for _, want := range []string{"| 03-resnet-early | resnet | early stopping (patience 3) | 11/18 (kept 8) | 93.45% | -0.05 pts |",
+		"| 08-resnet-best | resnet |", "+1.11 pts", "| 01-cnn-study | cnn | none | 18/18 | 93.00% | -0.50 pts |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("ablation.md lacks %q:\n%s", want, md)
+		}
+	}
+	if _, err := BuildAblation(t.TempDir()); err == nil || !strings.Contains(err.Error(), "scripts/ablation.sh") {
+		t.Errorf("empty directory: %v", err)
+	}
+}
