@@ -50,6 +50,9 @@ func BuildWith(outDir string, opt Options) error {
 	if d.bench, err = loadBench(outDir); err != nil {
 		return err
 	}
+	if d.ablation, err = ablationSection(outDir); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
 
 	files := map[string][]byte{}
 	var names []string

@@ -55,12 +55,13 @@ func groupInt(v int64) string {
 
 // doc is the report's Markdown and the figures it links to.
 type doc struct {
-	runs    map[string]*run
-	order   []*run // ann first, then cnn
-	bench   map[string]benchRow
-	figures []figureRef
-	notes   []string // sections that could not be drawn, and why
-	images  *imageSection
+	runs     map[string]*run
+	order    []*run // ann first, then cnn
+	bench    map[string]benchRow
+	figures  []figureRef
+	notes    []string // sections that could not be drawn, and why
+	images   *imageSection
+	ablation string // issue 6's section (ablation.go), when the directory has one
 }
 
 type figureRef struct {
@@ -146,6 +147,8 @@ func (d *doc) markdown() string {
 
 	w("## Efficiency\n\n")
 	d.efficiencyTable(&b)
+
+	b.WriteString(d.ablation)
 
 	if len(d.notes) > 0 {
 		w("## Not in this report\n\n")

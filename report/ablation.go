@@ -1,0 +1,40 @@
+package report
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/simdnn/simdnn/train"
+)
+
+// The ablation of issue 6 (scripts/ablation.sh, `train ablation`), when the output directory holds
+// one: ablation.json directly in it or in its ablation/ subdirectory.
+
+func loadAblation(outDir string) (*train.Ablation, error) {
+	for _, dir := range []string{outDir, filepath.Join(outDir, "ablation")} {
+		a, err := train.ReadAblation(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		return a, err
+	}
+	return nil, nil
+}
+
+// ablationSection is the report's Markdown section for the ablation in outDir ("" if there is none).
+func ablationSection(outDir string) (string, error) {
+	a, err := loadAblation(outDir)
+	if a == nil || err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("## The study's recommendations, measured\n\n")
+	b.WriteString("Each row is one run of `scripts/ablation.sh` (seed 1; the residual CNN unless the model says otherwise), " +
+		"changing only what the third column names; Δ is in test-accuracy points against the baseline run, × wall is its wall time relative to the baseline's. " +
+		"Early stopping keeps the weights of the epoch in parentheses.\n\n")
+	b.WriteString(a.Markdown())
+	b.WriteString("\n")
+	return b.String(), nil
+}
