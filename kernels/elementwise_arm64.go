@@ -186,5 +186,6 @@ func ewNeon() ewKernels {
 	k.adam = adamNeon
 	k.maxPool = maxPoolNeon
 	k.maxPoolBack = maxPoolBackNeon
+	k.conv3x3In1 = conv3x3In1Neon
 	return k
 }
