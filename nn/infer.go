@@ -47,10 +47,12 @@ type LayerTime struct {
 type infKind int
 
 const (
-	infConv   infKind = iota // 3×3 convolution, padding 1, fused bias + ReLU
-	infPoolK                 // 2×2 max-pool, stride 2, floor
-	infFlat                  // [C][N·H·W] → [C·H·W][N] in PyTorch's per-image (C,H,W) order
-	infLinear                // Y[out][N] = act(W·X + b)
+	infConv    infKind = iota // 3×3 convolution, padding 1, fused bias + ReLU
+	infPoolK                  // 2×2 max-pool, stride 2, floor
+	infFlat                   // [C][N·H·W] → [C·H·W][N] in PyTorch's per-image (C,H,W) order
+	infLinear                 // Y[out][N] = act(W·X + b)
+	infBlock                  // residual block (infer_resnet.go)
+	infAvgPool                // global average pool [C][N·H·W] → [C][N]
 )
 
 // infLayer is one step of the graph. Shapes are per image; the batch dimension is added at run time.
@@ -63,6 +65,7 @@ type infLayer struct {
 	weight    []float32
 	bias      []float32
 	relu      bool
+	block     *infResBlock // infBlock's weights
 }
 
 // inSize and outSize are the per-image element counts of the layer's input and output.
@@ -76,6 +79,8 @@ func (l *infLayer) flops() int64 {
 		return 2 * int64(l.cout) * int64(l.cin) * 9 * int64(l.oh*l.ow)
 	case infLinear:
 		return 2 * int64(l.cout) * int64(l.cin)
+	case infBlock:
+		return l.blockFLOPs()
 	}
 	return 0
 }
@@ -84,6 +89,9 @@ func (l *infLayer) flops() int64 {
 func (l *infLayer) scratchSize(n int) int {
 	if l.kind == infConv {
 		return infConvScratch(n, l.cin, l.h, l.w)
+	}
+	if l.kind == infBlock {
+		return l.blockScratch(n)
 	}
 	return 0
 }
@@ -239,8 +247,15 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 			g.layers = append(g.layers, infLayer{kind: infLinear, name: lname, cin: in, h: 1, w: 1, cout: out, oh: 1, ow: 1, weight: fw, bias: fb, relu: i < 3})
 			in = out
 		}
+	case "resnet":
+		if err := compileResNet(g, t); err != nil {
+			return nil, err
+		}
+		// Per-image work like the CNN's, with 4× its activations per image: a smaller chunk keeps
+		// a block's buffers (about 2 MB at 16 images) in cache.
+		g.chunk, g.split = 16, true
 	default:
-		return nil, fmt.Errorf("inference: unknown architecture %q (want ann or cnn)", arch)
+		return nil, fmt.Errorf("inference: unknown architecture %q (want ann, cnn or resnet)", arch)
 	}
 	for _, p := range tensors {
 		if !g.uses(p.Name) {
@@ -254,6 +269,9 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 // uses reports whether the tensor name belongs to the compiled architecture (so a file of another
 // architecture, or with extra tensors, is rejected rather than half-used).
 func (g *Inference) uses(name string) bool {
+	if g.arch == "resnet" {
+		return resNetUses(name)
+	}
 	for _, l := range g.layers {
 		base := l.name
 		for i := 0; i < len(base); i++ {
@@ -489,6 +507,10 @@ func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32
 			infMaxPool2x2(dst, ws.idx, in, l.cin*n, l.h, l.w)
 		case infFlat:
 			infFlatten(dst, in, l.cin, n, l.h*l.w)
+		case infBlock:
+			l.runBlock(dst, in, n, ws.scratch)
+		case infAvgPool:
+			infGlobalAvgPool(dst, in, l.cin, n, l.h*l.w)
 		case infLinear:
 			if n == 1 && fork && l.cout >= 64 && l.cout*l.cin >= 1<<18 {
 				ws.gemv.fork(l, in, dst)
