@@ -309,25 +309,23 @@ func (b *batchNorm) forward(x []float32, n int, training bool) []float32 {
 
 func (b *batchNorm) forwardRows(lo, hi int) {
 	m, x := b.m, b.x
-	{
-		mean, variance := b.mean[lo:hi], b.variance[lo:hi]
-		if b.training {
-			kernels.BatchNormStats(mean, variance, x[lo*m:hi*m], hi-lo, m)
-			unbias := 1.0
-			if m > 1 {
-				unbias = float64(m) / float64(m-1)
-			}
-			for r := lo; r < hi; r++ {
-				b.runMean.Value[r] = float32((1-bnMomentum)*float64(b.runMean.Value[r]) + bnMomentum*float64(b.mean[r]))
-				b.runVar.Value[r] = float32((1-bnMomentum)*float64(b.runVar.Value[r]) + bnMomentum*float64(b.variance[r])*unbias)
-			}
-		} else {
-			copy(mean, b.runMean.Value[lo:hi])
-			copy(variance, b.runVar.Value[lo:hi])
+	mean, variance := b.mean[lo:hi], b.variance[lo:hi]
+	if b.training {
+		kernels.BatchNormStats(mean, variance, x[lo*m:hi*m], hi-lo, m)
+		unbias := 1.0
+		if m > 1 {
+			unbias = float64(m) / float64(m-1)
 		}
-		kernels.BatchNormForward(b.y[lo*m:hi*m], b.xhat[lo*m:hi*m], x[lo*m:hi*m], mean, variance,
-			b.gamma.Value[lo:hi], b.beta.Value[lo:hi], hi-lo, m, batchNormEps)
+		for r := lo; r < hi; r++ {
+			b.runMean.Value[r] = float32((1-bnMomentum)*float64(b.runMean.Value[r]) + bnMomentum*float64(b.mean[r]))
+			b.runVar.Value[r] = float32((1-bnMomentum)*float64(b.runVar.Value[r]) + bnMomentum*float64(b.variance[r])*unbias)
+		}
+	} else {
+		copy(mean, b.runMean.Value[lo:hi])
+		copy(variance, b.runVar.Value[lo:hi])
 	}
+	kernels.BatchNormForward(b.y[lo*m:hi*m], b.xhat[lo*m:hi*m], x[lo*m:hi*m], mean, variance,
+		b.gamma.Value[lo:hi], b.beta.Value[lo:hi], hi-lo, m, batchNormEps)
 }
 
 func (b *batchNorm) backward(dy []float32) []float32 {
@@ -344,29 +342,27 @@ func (b *batchNorm) backward(dy []float32) []float32 {
 
 func (b *batchNorm) backwardRows(lo, hi int) {
 	m, dy := b.m, b.dy
-	{
-		rows := hi - lo
-		dx, d, xh := b.dx[lo*m:hi*m], dy[lo*m:hi*m], b.xhat[lo*m:hi*m]
-		if b.training {
-			kernels.BatchNormBackward(dx, b.dg[lo:hi], b.db[lo:hi], d, xh, b.variance[lo:hi], b.gamma.Value[lo:hi], rows, m, batchNormEps)
-		} else {
-			// With running statistics the normalization is a fixed per-channel affine map.
-			kernels.BiasGradRows(b.db[lo:hi], d, rows, m)
-			for r := lo; r < hi; r++ {
-				var s float64
-				xr := b.xhat[r*m : (r+1)*m]
-				for j, v := range dy[r*m : (r+1)*m] {
-					s += float64(v) * float64(xr[j])
-				}
-				b.dg[r] = float32(s)
-				b.scale[r] = b.gamma.Value[r] / float32(math.Sqrt(float64(b.variance[r])+batchNormEps))
-			}
-			kernels.ScaleShiftRows(dx, d, b.scale[lo:hi], b.zero[lo:hi], rows, m, false)
-		}
+	rows := hi - lo
+	dx, d, xh := b.dx[lo*m:hi*m], dy[lo*m:hi*m], b.xhat[lo*m:hi*m]
+	if b.training {
+		kernels.BatchNormBackward(dx, b.dg[lo:hi], b.db[lo:hi], d, xh, b.variance[lo:hi], b.gamma.Value[lo:hi], rows, m, batchNormEps)
+	} else {
+		// With running statistics the normalization is a fixed per-channel affine map.
+		kernels.BiasGradRows(b.db[lo:hi], d, rows, m)
 		for r := lo; r < hi; r++ {
-			b.gamma.Grad[r] += b.dg[r]
-			b.beta.Grad[r] += b.db[r]
+			var s float64
+			xr := b.xhat[r*m : (r+1)*m]
+			for j, v := range dy[r*m : (r+1)*m] {
+				s += float64(v) * float64(xr[j])
+			}
+			b.dg[r] = float32(s)
+			b.scale[r] = b.gamma.Value[r] / float32(math.Sqrt(float64(b.variance[r])+batchNormEps))
 		}
+		kernels.ScaleShiftRows(dx, d, b.scale[lo:hi], b.zero[lo:hi], rows, m, false)
+	}
+	for r := lo; r < hi; r++ {
+		b.gamma.Grad[r] += b.dg[r]
+		b.beta.Grad[r] += b.db[r]
 	}
 }
 
@@ -564,13 +560,11 @@ func (f *flatten) forward(x []float32, n int, training bool) []float32 {
 
 func (f *flatten) forwardChannels(lo, hi int) {
 	n, x := f.n, f.x
-	{
-		for c := lo; c < hi; c++ {
-			for img := 0; img < n; img++ {
-				src := x[c*n*f.hw+img*f.hw : c*n*f.hw+(img+1)*f.hw]
-				for p, v := range src {
-					f.y[(c*f.hw+p)*n+img] = v
-				}
+	for c := lo; c < hi; c++ {
+		for img := 0; img < n; img++ {
+			src := x[c*n*f.hw+img*f.hw : c*n*f.hw+(img+1)*f.hw]
+			for p, v := range src {
+				f.y[(c*f.hw+p)*n+img] = v
 			}
 		}
 	}
@@ -590,13 +584,11 @@ func (f *flatten) backward(dy []float32) []float32 {
 
 func (f *flatten) backwardChannels(lo, hi int) {
 	n, dy := f.n, f.dy
-	{
-		for c := lo; c < hi; c++ {
-			for img := 0; img < n; img++ {
-				dst := f.dx[c*n*f.hw+img*f.hw : c*n*f.hw+(img+1)*f.hw]
-				for p := range dst {
-					dst[p] = dy[(c*f.hw+p)*n+img]
-				}
+	for c := lo; c < hi; c++ {
+		for img := 0; img < n; img++ {
+			dst := f.dx[c*n*f.hw+img*f.hw : c*n*f.hw+(img+1)*f.hw]
+			for p := range dst {
+				dst[p] = dy[(c*f.hw+p)*n+img]
 			}
 		}
 	}
