@@ -28,7 +28,7 @@ import (
 
 // Config is what to measure and how.
 type Config struct {
-	Models        []string      // "ann", "cnn"
+	Models        []string      // "ann", "cnn", "resnet"
 	OutDir        string        // where train wrote <arch>.safetensors and <arch>.metrics.json; bench.json goes here
 	DataDir       string        // Fashion-MNIST directory (see dataset.FindDir); "" searches the defaults
 	ISA           string        // kernel set to force ("" keeps the best)
@@ -139,8 +139,8 @@ func Run(cfg Config) (*Report, error) {
 		}
 	}
 	for _, a := range cfg.Models {
-		if a != "ann" && a != "cnn" {
-			return nil, fmt.Errorf("unknown model %q (want ann, cnn or all)", a)
+		if a != "ann" && a != "cnn" && a != "resnet" {
+			return nil, fmt.Errorf("unknown model %q (want ann, cnn, resnet or all)", a)
 		}
 	}
 	// Load everything first: a missing file is reported before minutes of measuring.
