@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // The element-wise kernels are memory-bound, so they report GB/s (bytes read plus written); the
@@ -24,8 +25,23 @@ func ewBenchImpls(b *testing.B, f func(b *testing.B)) {
 	}
 }
 
-func reportGBs(b *testing.B, bytesPerOp int) {
-	b.ReportMetric(float64(bytesPerOp)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+// reportGBs reports bytes moved per wall second and per CPU-second since cpu0: on a shared, busy
+// machine the wall clock also counts time the scheduler gave to others.
+func reportGBs(b *testing.B, bytesPerOp int, cpu0 time.Duration) {
+	gb := float64(bytesPerOp) * float64(b.N) / 1e9
+	b.ReportMetric(gb/b.Elapsed().Seconds(), "GB/s")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(gb/cpu.Seconds(), "GB/cpu-s")
+	}
+}
+
+// reportGFLOPs is reportGBs for flops; with several threads the CPU figure is per core.
+func reportGFLOPs(b *testing.B, flopsPerOp int, cpu0 time.Duration) {
+	g := float64(flopsPerOp) * float64(b.N) / 1e9
+	b.ReportMetric(g/b.Elapsed().Seconds(), "GFLOP/s")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(g/cpu.Seconds(), "GFLOP/cpu-s")
+	}
 }
 
 var ewBenchShapes = []struct {
@@ -44,17 +60,19 @@ func BenchmarkReLU(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
 			x, y := ewRand(r, n, 1, false), make([]float32, n)
 			b.Run(fmt.Sprintf("op=forward/n=%d", n), func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					ReLU(y, x)
 				}
-				reportGBs(b, 8*n)
+				reportGBs(b, 8*n, cpu0)
 			})
 			dx := make([]float32, n)
 			b.Run(fmt.Sprintf("op=backward/n=%d", n), func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					ReLUBackward(dx, x, y)
 				}
-				reportGBs(b, 12*n)
+				reportGBs(b, 12*n, cpu0)
 			})
 		}
 	})
@@ -66,16 +84,18 @@ func BenchmarkBiasRows(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 2))
 			x, bias := ewRand(r, s.rows*s.cols, 1, false), ewRand(r, s.rows, 1, false)
 			b.Run("op=add/shape="+s.name, func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					AddBiasRows(x, bias, s.rows, s.cols)
 				}
-				reportGBs(b, 8*s.rows*s.cols)
+				reportGBs(b, 8*s.rows*s.cols, cpu0)
 			})
 			b.Run("op=grad/shape="+s.name, func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					BiasGradRows(bias, x, s.rows, s.cols)
 				}
-				reportGBs(b, 4*s.rows*s.cols)
+				reportGBs(b, 4*s.rows*s.cols, cpu0)
 			})
 		}
 	})
@@ -92,28 +112,32 @@ func BenchmarkBatchNorm(b *testing.B) {
 			gamma, beta := ewRand(r, s.rows, 1, false), ewRand(r, s.rows, 1, false)
 			dg, db := make([]float32, s.rows), make([]float32, s.rows)
 			b.Run("op=stats/shape="+s.name, func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					BatchNormStats(mean, variance, x, s.rows, s.cols)
 				}
-				reportGBs(b, 8*n)
+				reportGBs(b, 8*n, cpu0)
 			})
 			b.Run("op=forward/shape="+s.name, func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					BatchNormForward(y, xhat, x, mean, variance, gamma, beta, s.rows, s.cols, 1e-5)
 				}
-				reportGBs(b, 12*n)
+				reportGBs(b, 12*n, cpu0)
 			})
 			b.Run("op=backward/shape="+s.name, func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					BatchNormBackward(dx, dg, db, dy, xhat, variance, gamma, s.rows, s.cols, 1e-5)
 				}
-				reportGBs(b, 20*n) // dy and xhat read twice, dx written
+				reportGBs(b, 20*n, cpu0) // dy and xhat read twice, dx written
 			})
 			b.Run("op=inference-relu/shape="+s.name, func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					ScaleShiftRows(y, x, gamma, beta, s.rows, s.cols, true)
 				}
-				reportGBs(b, 8*n)
+				reportGBs(b, 8*n, cpu0)
 			})
 		}
 	})
@@ -131,16 +155,18 @@ func BenchmarkMaxPool(b *testing.B) {
 			x, y, idx := ewRand(r, in, 1, false), make([]float32, out), make([]uint8, out)
 			dx := make([]float32, in)
 			b.Run("op=forward/shape="+s.name, func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					MaxPool2x2(y, idx, x, s.planes, s.h, s.w)
 				}
-				reportGBs(b, 4*in+5*out)
+				reportGBs(b, 4*in+5*out, cpu0)
 			})
 			b.Run("op=backward/shape="+s.name, func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					MaxPool2x2Backward(dx, y, idx, s.planes, s.h, s.w)
 				}
-				reportGBs(b, 4*in+5*out)
+				reportGBs(b, 4*in+5*out, cpu0)
 			})
 		}
 	})
@@ -156,10 +182,11 @@ func BenchmarkAdam(b *testing.B) {
 			p, g := ewRand(r, s.n, 1, false), ewRand(r, s.n, 1, false)
 			m, v := make([]float32, s.n), make([]float32, s.n)
 			b.Run("params="+s.name, func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					Adam(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001)
 				}
-				reportGBs(b, 28*s.n) // p, g, m, v read; p, m, v written
+				reportGBs(b, 28*s.n, cpu0) // p, g, m, v read; p, m, v written
 			})
 		}
 	})
@@ -180,11 +207,12 @@ func BenchmarkConv3x3(b *testing.B) {
 				dst := make([]float32, l.cout*batch*l.h*l.w)
 				scratch := make([]float32, Conv3x3ScratchSize(batch, l.cin, l.h, l.w))
 				b.Run(fmt.Sprintf("layer=%s/batch=%d", l.name, batch), func(b *testing.B) {
+					cpu0 := processCPU()
 					for b.Loop() {
 						Conv3x3BiasReLU(dst, src, weight, bias, batch, l.cin, l.cout, l.h, l.w, true, scratch)
 					}
 					flops := 2 * l.cout * l.cin * 9 * batch * l.h * l.w
-					b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					reportGFLOPs(b, flops, cpu0)
 				})
 			}
 		}
@@ -199,16 +227,18 @@ func BenchmarkIm2col(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 7))
 			src, col := ewRand(r, l.cin*m, 1, false), make([]float32, l.cin*9*m)
 			b.Run("op=im2col/layer="+l.name, func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					Im2col3x3(col, src, batch, l.cin, l.h, l.w)
 				}
-				reportGBs(b, 4*l.cin*m+36*l.cin*m)
+				reportGBs(b, 4*l.cin*m+36*l.cin*m, cpu0)
 			})
 			b.Run("op=col2im/layer="+l.name, func(b *testing.B) {
+				cpu0 := processCPU()
 				for b.Loop() {
 					Col2im3x3(src, col, batch, l.cin, l.h, l.w)
 				}
-				reportGBs(b, 8*l.cin*m+36*l.cin*m)
+				reportGBs(b, 8*l.cin*m+36*l.cin*m, cpu0)
 			})
 		}
 	})
@@ -238,11 +268,12 @@ func BenchmarkConv3x3In1Paths(b *testing.B) {
 						defer SetMaxThreads(SetMaxThreads(th))
 						convForceGEMM = path == "gemm"
 						defer func() { convForceGEMM = false }()
+						cpu0 := processCPU()
 						for b.Loop() {
 							Conv3x3BiasReLU(dst, src, weight, bias, batch, 1, l.cout, l.h, l.w, true, scratch)
 						}
 						flops := 2 * l.cout * 9 * batch * l.h * l.w
-						b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+						reportGFLOPs(b, flops, cpu0)
 					})
 				}
 			}
