@@ -11,6 +11,7 @@ var convShapes = [][5]int{ // n, cin, cout, h, w
 	{1, 1, 1, 1, 1}, {1, 1, 2, 2, 2}, {2, 1, 3, 3, 5}, {1, 2, 4, 4, 4}, {3, 3, 5, 7, 7},
 	{2, 4, 17, 6, 9}, {2, 1, 32, 28, 28}, {2, 0, 3, 2, 3}, {5, 3, 4, 5, 3},
 	{3, 1, 8, 5, 17}, {1, 1, 16, 1, 1}, {2, 1, 8, 3, 16}, {1, 1, 24, 4, 33}, {20, 1, 8, 1, 3}, {6, 1, 8, 2, 2}, // cin = 1: the direct kernel
+	{1, 2, 3, 70, 3}, // taller than col2im's stack buffer
 	{1, 5, 3, 1, 9}, {1, 2, 2, 9, 1}, {4, 8, 16, 14, 14},
 }
 
@@ -177,5 +178,35 @@ func conv3x3Naive(dst, src, weight, bias []float32, n, cin, cout, h, w int, relu
 				}
 			}
 		}
+	}
+}
+
+// TestNoAllocs: the inference path allocates nothing per call once the caller holds its buffers.
+func TestNoAllocs(t *testing.T) {
+	for _, impl := range Available() {
+		t.Run("impl="+impl.Name, func(t *testing.T) {
+			ewWithImpl(t, impl.Name)
+			r := rand.New(rand.NewPCG(51, 52))
+			for _, l := range convBenchLayers {
+				n := 4
+				src := ewRand(r, l.cin*n*l.h*l.w, 1, false)
+				weight, bias := ewRand(r, l.cout*l.cin*9, 1, false), ewRand(r, l.cout, 1, false)
+				dst := make([]float32, l.cout*n*l.h*l.w)
+				scratch := make([]float32, Conv3x3ScratchSize(n, l.cin, l.h, l.w))
+				pooled, idx := make([]float32, l.cout*n*(l.h/2)*(l.w/2)), make([]uint8, l.cout*n*(l.h/2)*(l.w/2))
+				dx, col := make([]float32, l.cin*n*l.h*l.w), make([]float32, l.cin*9*n*l.h*l.w)
+				allocs := testing.AllocsPerRun(5, func() {
+					Conv3x3BiasReLU(dst, src, weight, bias, n, l.cin, l.cout, l.h, l.w, true, scratch)
+					ScaleShiftRows(dst, dst, weight[:l.cout], bias, l.cout, n*l.h*l.w, true)
+					MaxPool2x2(pooled, idx, dst, l.cout*n, l.h, l.w)
+					MaxPool2x2Backward(dst, pooled, idx, l.cout*n, l.h, l.w)
+					Im2col3x3(col, src, n, l.cin, l.h, l.w)
+					Col2im3x3(dx, col, n, l.cin, l.h, l.w)
+				})
+				if allocs != 0 {
+					t.Fatalf("%s: %v allocations per call", l.name, allocs)
+				}
+			}
+		})
 	}
 }

@@ -64,7 +64,11 @@ func Col2im3x3(dx, col []float32, n, cin, h, w int) {
 	need("Col2im3x3", "col", len(col), cin*9*m)
 	add := current.Load().ew.add
 	hw := h * w
-	saved := make([]float32, h) // the wrapped-around column, restored after a block add
+	var buf [64]float32
+	saved := buf[:min(h, len(buf))] // the wrapped-around column, restored after a block add
+	if h > len(buf) {
+		saved = make([]float32, h)
+	}
 	for ci := 0; ci < cin; ci++ {
 		for kh := 0; kh < 3; kh++ {
 			y0, y1 := max(0, 1-kh), min(h, h+1-kh)
