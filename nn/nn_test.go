@@ -147,6 +147,9 @@ func TestEmptyBatch(t *testing.T) {
 // TestOverfitsSmallBatch: the whole training loop (forward, loss, backward, Adam) drives the loss of
 // a small fixed batch with arbitrary labels towards zero, as any correct implementation must.
 func TestOverfitsSmallBatch(t *testing.T) {
+	// On the kernels' BLAS, which the commands use (gonum's pure-Go one makes this test slow).
+	defer blas32.Use(blas32.Implementation())
+	kernels.UseWithGonum()
 	for _, tc := range []struct {
 		arch  string
 		n     int
