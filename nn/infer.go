@@ -482,8 +482,9 @@ func (g *Inference) Forward(x []float32, n int, out []float32) {
 // waited on the pool could deadlock it).
 func (g *Inference) run(ws *infWorkspace, x []float32, n int, out []float32, fork bool) {
 	prof := g.profile.Load()
-	for s := 0; s < n; s += g.chunk {
-		c := min(g.chunk, n-s)
+	chunk := max(g.chunk, 1) // an architecture that forgot to set it must not loop forever
+	for s := 0; s < n; s += chunk {
+		c := min(chunk, n-s)
 		g.runChunk(ws, x[s*784:(s+c)*784], c, out[s*10:(s+c)*10], prof, fork)
 	}
 }
