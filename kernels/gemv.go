@@ -40,11 +40,7 @@ func SgemvBiasReLU(m, k int, a []float32, lda int, x, bias []float32, relu bool,
 		} else {
 			s = y[i]
 		}
-		row := a[i*lda+p0 : i*lda+k]
-		xs := x[p0:k]
-		for p, v := range row {
-			s += v * xs[p]
-		}
+		s += dotGo(a[i*lda+p0:i*lda+k], x[p0:k])
 		if bias != nil {
 			s += bias[i]
 		}
@@ -53,4 +49,22 @@ func SgemvBiasReLU(m, k int, a []float32, lda int, x, bias []float32, relu bool,
 		}
 		y[i] = s
 	}
+}
+
+// dotGo is Σ a[p]·x[p] with four independent sums, so the loop is bound by the loads rather than by
+// the latency of one chain of additions (the pure-Go and NEON builds run every row through it).
+func dotGo(a, x []float32) float32 {
+	x = x[:len(a)]
+	var s0, s1, s2, s3 float32
+	p := 0
+	for ; p+4 <= len(a); p += 4 {
+		s0 += a[p] * x[p]
+		s1 += a[p+1] * x[p+1]
+		s2 += a[p+2] * x[p+2]
+		s3 += a[p+3] * x[p+3]
+	}
+	for ; p < len(a); p++ {
+		s0 += a[p] * x[p]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
