@@ -32,7 +32,7 @@ func ablationSection(outDir string) (string, error) {
 	var b strings.Builder
 	b.WriteString("## The study's recommendations, measured\n\n")
 	b.WriteString("Each row is one run of `scripts/ablation.sh` (seed 1; the residual CNN unless the model says otherwise), " +
-		"changing only what the third column names; Δ is in test-accuracy points against the baseline run, × wall is its wall time relative to the baseline's. " +
+		"changing only what the third column names; Δ test is in test-accuracy points against the same model's run of the study's recipe (`*-study`), × wall is the wall time relative to that run's. " +
 		"Early stopping keeps the weights of the epoch in parentheses.\n\n")
 	b.WriteString(a.Markdown())
 	b.WriteString("\n")

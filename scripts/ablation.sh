@@ -1,6 +1,7 @@
 #!/bin/sh
 # Issue 6's ablation: each of the study's recommendations measured against its recipe, on the
-# residual CNN (and the study's CNN as the reference). Every run writes into its own directory under
+# residual CNN (and the study's CNN as the reference); early stopping also on the ANN and the CNN.
+# Each row is compared with its own model's *-study run. Every run writes into its own directory under
 # $OUT (default out/ablation) and checkpoints after every epoch, so an interrupted script can be run
 # again: finished runs are skipped, an interrupted one resumes where it stopped (--resume).
 # At the end `train ablation $OUT` writes $OUT/ablation.json and $OUT/ablation.md.
@@ -23,6 +24,9 @@ RUNS='
 06-resnet-onecycle|--model resnet --schedule onecycle --lr 0.003
 07-resnet-augment|--model resnet --augment
 08-resnet-best|--model resnet --schedule cosine --warmup 1 --augment --epochs 30
+09-ann-study|--model ann
+10-ann-early|--model ann --patience 3
+11-cnn-early|--model cnn --patience 3
 '
 
 want() { # want NAME [PATTERN...]: all runs, or those whose name contains a pattern

@@ -35,13 +35,13 @@ type AblationRow struct {
 
 // Ablation is the table; it is written as ablation.json and ablation.md.
 type Ablation struct {
-	Baseline string        `json:"baseline"` // the row the deltas refer to ("" if none)
+	Baseline string        `json:"baseline"` // the runs the deltas refer to, one per model ("" if none)
 	Rows     []AblationRow `json:"rows"`
 	Written  time.Time     `json:"written"`
 }
 
-// BuildAblation reads every <dir>/<run>/<arch>.metrics.json, in the runs' name order. The baseline is
-// the run whose name contains "resnet-study", else the first resnet run of the study's recipe.
+// BuildAblation reads every <dir>/<run>/<arch>.metrics.json, in the runs' name order. Each row's
+// deltas are against its model's study-recipe run, the one named "<n>-<arch>-study".
 func BuildAblation(dir string) (*Ablation, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -65,32 +65,31 @@ func BuildAblation(dir string) (*Ablation, error) {
 	if len(a.Rows) == 0 {
 		return nil, fmt.Errorf("ablation: no <run>/<model>.metrics.json under %s (run scripts/ablation.sh first)", dir)
 	}
-	base := -1
-	for i, r := range a.Rows {
-		if strings.Contains(r.Name, "resnet-study") {
-			base = i
-			break
+	// Each row compares with its own model's study-recipe run ("<n>-<arch>-study").
+	base := map[string]AblationRow{}
+	for _, r := range a.Rows {
+		if _, ok := base[r.Arch]; !ok && strings.HasSuffix(r.Name, r.Arch+"-study") {
+			base[r.Arch] = r
 		}
 	}
-	if base < 0 {
-		for i, r := range a.Rows {
-			if r.Arch == "resnet" && r.Changes == "none" {
-				base = i
-				break
-			}
+	var names []string
+	for _, arch := range []string{"ann", "cnn", "resnet"} {
+		if b, ok := base[arch]; ok {
+			names = append(names, b.Name)
 		}
 	}
-	if base >= 0 {
-		b := a.Rows[base]
-		a.Baseline = b.Name
-		for i := range a.Rows {
-			r := &a.Rows[i]
-			d := 100 * (r.TestAcc - b.TestAcc)
-			r.DeltaTestPts = &d
-			if b.WallSeconds > 0 {
-				w := r.WallSeconds / b.WallSeconds
-				r.WallRatio = &w
-			}
+	a.Baseline = strings.Join(names, ", ")
+	for i := range a.Rows {
+		r := &a.Rows[i]
+		b, ok := base[r.Arch]
+		if !ok {
+			continue
+		}
+		d := 100 * (r.TestAcc - b.TestAcc)
+		r.DeltaTestPts = &d
+		if b.WallSeconds > 0 {
+			w := r.WallSeconds / b.WallSeconds
+			r.WallRatio = &w
 		}
 	}
 	return a, nil
@@ -138,11 +137,7 @@ func rowOf(name string, m *Metrics) AblationRow {
 // Markdown renders the table.
 func (a *Ablation) Markdown() string {
 	var b strings.Builder
-	base := a.Baseline
-	if base == "" {
-		base = "(no baseline run)"
-	}
-	fmt.Fprintf(&b, "| Run | Model | Changes vs the study's recipe | Epochs run | Test acc | Δ test vs %s | Val acc | Wall time | × wall |\n", base)
+	b.WriteString("| Run | Model | Changes vs the study's recipe | Epochs run | Test acc | Δ test | Val acc | Wall time | × wall |\n")
 	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range a.Rows {
 		epochs := fmt.Sprintf("%d/%d", r.EpochsRun, r.Epochs)
