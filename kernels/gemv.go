@@ -27,9 +27,9 @@ func SgemvBiasReLU(m, k int, a []float32, lda int, x, bias []float32, relu bool,
 		need("SgemvBiasReLU", "bias", len(bias), m)
 	}
 	m4, kv := 0, 0
-	if f, lanes := gemvKernel(current.Load().Name); f != nil && m >= 4 && k >= lanes {
-		m4, kv = m&^3, k-k%lanes
-		f(m4, kv, &a[0], lda, &x[0], &y[0])
+	if g := &current.Load().gemm; g.gemv4 != nil && m >= 4 && k >= g.gemvLanes {
+		m4, kv = m&^3, k-k%g.gemvLanes
+		g.gemv4(m4, kv, &a[0], lda, &x[0], &y[0])
 	}
 	// The tails: columns kv..k of the kernel's rows, and whole rows m4..m.
 	for i := 0; i < m; i++ {

@@ -110,6 +110,11 @@ type gemmKernels struct {
 	kernel   func(k int, a, b, c *float32, ldc int)
 	kernelEx func(k int, a, b, c *float32, ldc int, bias *float32, flags int)
 	strided  []gemmKernelStrided
+
+	// gemv4 is SgemvBiasReLU's kernel: y[i] = Σ_p a[i*lda+p]·x[p] for i < m4 (a multiple of 4) and
+	// p < k (a multiple of gemvLanes). nil: the pure-Go loop does all of it.
+	gemv4     func(m4, k int, a *float32, lda int, x, y *float32)
+	gemvLanes int
 }
 
 type gemmKernelStrided func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int,

@@ -7,6 +7,7 @@ package kernels
 // (kernel, kernelEx) are the full-height kernel on packed panels.
 var (
 	gemmAVX512 = gemmKernels{
+		gemv4: gemv4_avx512, gemvLanes: 16,
 		kernel: func(k int, a, b, c *float32, ldc int) {
 			sgemmKernel_12x32_avx512(k, a, 1, 12, b, 32, c, ldc, nil, gemmLoadC)
 		},
@@ -20,6 +21,7 @@ var (
 			sgemmKernel_10x32_avx512, sgemmKernel_11x32_avx512, sgemmKernel_12x32_avx512},
 	}
 	gemmAVX2 = gemmKernels{
+		gemv4: gemv4_avx2, gemvLanes: 8,
 		kernel: func(k int, a, b, c *float32, ldc int) {
 			sgemmKernel_6x16_avx2(k, a, 1, 6, b, 16, c, ldc, nil, gemmLoadC)
 		},
