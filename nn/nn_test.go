@@ -182,8 +182,7 @@ func TestOverfitsSmallBatch(t *testing.T) {
 
 // TestNoGarbagePerStep: after the first batch, nn itself allocates nothing per training step or
 // forward pass (buffers are kept per batch size, parallel loops are bound once). It runs on the
-// kernels' BLAS, since gonum's own parallel Sgemm allocates per call. The CNN's backward is left
-// out: kernels.Col2im3x3 allocates a small scratch per call, which is the kernels' to remove.
+// kernels' BLAS, since gonum's own parallel Sgemm allocates per call.
 func TestNoGarbagePerStep(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector (it allocates itself)")
@@ -207,11 +206,20 @@ func TestNoGarbagePerStep(t *testing.T) {
 		t.Errorf("ANN training step: %v allocations", a)
 	}
 	cnn := NewCNN(1)
-	for _, training := range []bool{true, false} {
-		f := func() { cnn.Forward(x, n, training) }
-		f()
-		if a := testing.AllocsPerRun(5, f); a != 0 {
-			t.Errorf("CNN forward (training=%v): %v allocations", training, a)
-		}
+	cnnOpt := NewAdam(cnn.Params(), 1e-3)
+	cnnStep := func() {
+		cnnOpt.ZeroGrad()
+		SoftmaxCrossEntropy(cnn.Forward(x, n, true), labels, n, d)
+		cnn.Backward(d)
+		cnnOpt.Step()
+	}
+	cnnStep()
+	if a := testing.AllocsPerRun(3, cnnStep); a != 0 {
+		t.Errorf("CNN training step: %v allocations", a)
+	}
+	eval := func() { cnn.Forward(x, n, false) }
+	eval()
+	if a := testing.AllocsPerRun(3, eval); a != 0 {
+		t.Errorf("CNN evaluation forward: %v allocations", a)
 	}
 }
