@@ -140,10 +140,11 @@ func TestPrepareData(t *testing.T) {
 }
 
 // TestShortRealRun trains each model on 5,000 real images for one epoch and checks it learned.
-// Measured (seed 1, 2,000 validation and test images): ANN ≈ 80%, CNN ≈ 81% test accuracy; the
-// floors sit a few points below.
+// Measured (seed 1, 2,000 validation and 2,000 test images, over several kernel versions): ANN
+// 77.2–77.4% validation / 78.3% test, CNN 76.9–78.0% / 79.4–79.8%. The floor sits about three points
+// under the lowest, so a change of summation order cannot trip it but a broken loop does.
 func TestShortRealRun(t *testing.T) {
-	floors := map[string]float64{"ann": 0.76, "cnn": 0.76}
+	floors := map[string]float64{"ann": 0.74, "cnn": 0.74}
 	for _, arch := range nn.Archs {
 		t.Run(arch, func(t *testing.T) {
 			d := smallData(t, 1, 5000, 2000)
