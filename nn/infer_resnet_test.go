@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"github.com/simdnn/simdnn/internal/datatest"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -27,6 +28,7 @@ func isBias(name string) bool { return len(name) > 5 && name[len(name)-5:] == ".
 // pool) gives the training network's evaluation-mode logits, for batches below, at and above the
 // graph's chunk, on one and two threads, without allocating.
 func TestInferenceResNet(t *testing.T) {
+	datatest.Long(t)
 	net := resnetForInference(3)
 	g, err := NewInference(net)
 	if err != nil {

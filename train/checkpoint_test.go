@@ -2,6 +2,7 @@ package train
 
 import (
 	"errors"
+	"github.com/simdnn/simdnn/internal/datatest"
 	"math"
 	"os"
 	"reflect"
@@ -33,6 +34,7 @@ func sameWeights(t *testing.T, a, b nn.Network) {
 // (the CNN has dropout), the schedule (plateau and cosine with warm-up), early stopping's best copy
 // and augmentation.
 func TestResumeIdentical(t *testing.T) {
+	datatest.Long(t)
 	for _, tc := range []struct {
 		name string
 		cfg  func(*Config)

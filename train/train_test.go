@@ -144,6 +144,7 @@ func TestPrepareData(t *testing.T) {
 // 77.2–77.4% validation / 78.3% test, CNN 76.9–78.0% / 79.4–79.8%. The floor sits about three points
 // under the lowest, so a change of summation order cannot trip it but a broken loop does.
 func TestShortRealRun(t *testing.T) {
+	datatest.Long(t)
 	floors := map[string]float64{"ann": 0.74, "cnn": 0.74}
 	for _, arch := range nn.Archs {
 		t.Run(arch, func(t *testing.T) {
@@ -177,6 +178,7 @@ func TestShortRealRun(t *testing.T) {
 // TestSaveLoadExact: the file the trainer writes, loaded again, gives exactly the test accuracy in
 // the metrics, and the metrics file reads back as written.
 func TestSaveLoadExact(t *testing.T) {
+	datatest.Long(t)
 	for _, arch := range nn.Archs {
 		t.Run(arch, func(t *testing.T) {
 			d := smallData(t, 3, 500, 1000)
@@ -216,6 +218,7 @@ func TestSaveLoadExact(t *testing.T) {
 
 // TestReproducible: the same seed repeats a run bit for bit; another seed does not.
 func TestReproducible(t *testing.T) {
+	datatest.Long(t)
 	run := func(arch string, seed int64) *Metrics {
 		d := smallData(t, seed, 400, 200)
 		cfg := DefaultConfig(arch)

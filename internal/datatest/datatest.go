@@ -38,3 +38,14 @@ func Require(tb testing.TB) *dataset.FashionMNIST {
 	}
 	return realData
 }
+
+// Long marks a test that trains or runs a network long enough to take minutes on the pure-Go
+// kernels. `go test -short` skips it, and says so: `make test` runs every such test in the default
+// build, and passes -short only to its second, pure-Go (-tags noasm) pass, where the same Go code
+// runs on kernels that the kernels package tests on their own.
+func Long(tb testing.TB) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("SKIPPING in -short: long run (it runs in make test's default-build pass)")
+	}
+}
