@@ -51,6 +51,8 @@ type options struct {
 	patience int
 	augment  bool
 	resume   bool
+	isa      string
+	blas     string
 }
 
 // run is the whole command; it returns the exit code. Every error is one line on stderr.
@@ -100,6 +102,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.warmup, "warmup", 0, "epochs of linear learning-rate warm-up")
 	fs.IntVar(&o.patience, "patience", 0, "early stopping: stop after N epochs without a better validation accuracy and keep the best epoch's weights (0: off)")
 	fs.BoolVar(&o.augment, "augment", false, "augment the training images: random crops with 2-pixel padding and horizontal flips")
+	fs.StringVar(&o.isa, "isa", "", "force a kernel set (avx512, avx2, neon, generic; default: the best this CPU runs)")
+	fs.StringVar(&o.blas, "blas", "kernels", "matrix products on: kernels (this kit's SGEMM) or gonum (gonum's pure-Go BLAS, for comparison)")
 	fs.BoolVar(&o.resume, "resume", false, "continue an interrupted run from the checkpoint in --out (written after every epoch)")
 	// The flag package's own messages span lines (error plus usage); print one line instead, and the
 	// usage only when asked for.
@@ -135,6 +139,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--limit %d: want 0 (all) or a positive count", o.limit)
 	case o.threads < 0:
 		return o, fmt.Errorf("--threads %d: want 0 (all cores) or a positive count", o.threads)
+	case o.blas != "kernels" && o.blas != "gonum":
+		return o, fmt.Errorf("--blas %q: want kernels or gonum", o.blas)
 	case o.out == "":
 		return o, errors.New("--out must name a directory")
 	}
@@ -145,7 +151,14 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if o.threads > 0 {
 		runtime.GOMAXPROCS(o.threads)
 	}
-	kernels.UseWithGonum() // all of nn's GEMMs on our SGEMM
+	if o.isa != "" {
+		if err := kernels.Use(o.isa); err != nil {
+			return fmt.Errorf("--isa: %w", err)
+		}
+	}
+	if o.blas == "kernels" {
+		kernels.UseWithGonum() // all of nn's GEMMs on our SGEMM
+	}
 
 	dir := o.data
 	if o.download {

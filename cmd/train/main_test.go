@@ -46,6 +46,8 @@ func TestErrors(t *testing.T) {
 		{[]string{"--limit", "-5"}, "--limit -5"},
 		{[]string{"--threads", "-1"}, "--threads -1"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
+		{[]string{"--blas", "mkl"}, `--blas "mkl": want kernels or gonum`},
+		{[]string{"--isa", "sse9"}, `--isa: kernel set "sse9" is not available`},
 		{[]string{"--data", missing}, "looked in --data " + missing + " (no such directory)"},
 		{[]string{"--data", filepath.Join("..", "..", "testdata", "idx")}, "(no dataset files)"},
 		{[]string{"--data", partial}, "missing t10k-labels-idx1-ubyte[.gz]"},
