@@ -26,6 +26,7 @@ RUNS='
 08-resnet-best|--model resnet --schedule cosine --warmup 1 --augment --epochs 30
 09-ann-study|--model ann
 10-ann-early|--model ann --patience 3
+10-ann-early5|--model ann --patience 5
 11-cnn-early|--model cnn --patience 3
 '
 
