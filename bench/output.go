@@ -7,9 +7,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"golang.org/x/perf/benchfmt"
+	"github.com/simdnn/simdnn/internal/atomicfile"
 
-	"github.com/simdnn/simdnn/train"
+	"golang.org/x/perf/benchfmt"
 )
 
 // WriteBenchfmt writes every throughput run in Go benchmark format, one line per run, named
@@ -121,5 +121,5 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return train.WriteFileAtomic(path, append(b, '\n'))
+	return atomicfile.WriteBytes(path, append(b, '\n'))
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/simdnn/simdnn/internal/atomicfile"
 )
 
 // MirrorURL is the dataset's official mirror, the one torchvision and Keras download from.
@@ -85,38 +87,21 @@ func fetch(ctx context.Context, client *http.Client, src, dst, name string) erro
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("download %s: server answered %s", src, resp.Status)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+name+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())              // a no-op after the rename
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide the data from other users
-		tmp.Close()
-		return err
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, maxDownload+1))
-	if err != nil {
-		tmp.Close()
-		return fmt.Errorf("download %s: %v", src, err)
-	}
-	if n > maxDownload {
-		tmp.Close()
-		return fmt.Errorf("download %s: more than %d bytes, not a Fashion-MNIST file", src, maxDownload)
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if !goodSum(name, sum) {
-		tmp.Close()
-		return fmt.Errorf("download %s: SHA-256 %s does not match the published checksum %s", src, sum, sha256Sums[name][0])
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	// The checks run inside the write, so a failed one leaves no file behind.
+	return atomicfile.Write(dst, func(w io.Writer) error {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(resp.Body, maxDownload+1))
+		if err != nil {
+			return fmt.Errorf("download %s: %v", src, err)
+		}
+		if n > maxDownload {
+			return fmt.Errorf("download %s: more than %d bytes, not a Fashion-MNIST file", src, maxDownload)
+		}
+		if sum := hex.EncodeToString(h.Sum(nil)); !goodSum(name, sum) {
+			return fmt.Errorf("download %s: SHA-256 %s does not match the published checksum %s", src, sum, sha256Sums[name][0])
+		}
+		return nil
+	})
 }
 
 func goodSum(name, sum string) bool {

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+
+	"github.com/simdnn/simdnn/internal/atomicfile"
 )
 
 // Options tune Build. The zero value is the default.
@@ -85,11 +87,11 @@ func BuildWith(outDir string, opt Options) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := writeAtomic(filepath.Join(figDir, name), files[name]); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(figDir, name), files[name]); err != nil {
 			return err
 		}
 	}
-	if err := writeAtomic(filepath.Join(outDir, "report.md"), []byte(md)); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(outDir, "report.md"), []byte(md)); err != nil {
 		return err
 	}
 	removeStale(figDir, files)
@@ -111,37 +113,6 @@ func removeStale(figDir string, keep map[string][]byte) {
 			os.Remove(filepath.Join(figDir, e.Name()))
 		}
 	}
-}
-
-// writeAtomic writes data to a temporary file in path's directory, syncs it and renames it over
-// path, so a reader sees the old file or the new one, never half of one.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	return nil
 }
 
 var errNoMetrics = errors.New("no metrics")

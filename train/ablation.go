@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/simdnn/simdnn/internal/atomicfile"
 )
 
 // The ablation of issue 6: runs of the study's recommendations, one per subdirectory of a directory
@@ -163,10 +165,10 @@ func WriteAblation(dir string, a *Ablation) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(dir, "ablation.json"), append(j, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "ablation.json"), append(j, '\n')); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, "ablation.md"), []byte(a.Markdown()))
+	return atomicfile.WriteBytes(filepath.Join(dir, "ablation.md"), []byte(a.Markdown()))
 }
 
 // ReadAblation reads dir/ablation.json.

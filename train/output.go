@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simdnn/simdnn/internal/atomicfile"
+
 	"github.com/simdnn/simdnn/nn"
 )
 
@@ -20,7 +22,7 @@ func WriteMetrics(path string, m *Metrics) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, append(b, '\n'))
+	return atomicfile.WriteBytes(path, append(b, '\n'))
 }
 
 // ReadMetrics reads a file written by WriteMetrics.
@@ -37,33 +39,6 @@ func ReadMetrics(path string) (*Metrics, error) {
 		return nil, fmt.Errorf("%s: not a metrics file (no arch or history)", path)
 	}
 	return &m, nil
-}
-
-// WriteFileAtomic writes data to a temporary file next to path, syncs it and renames it over path,
-// so a reader sees the old file or the new one, never half of one.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	// CreateTemp makes the file 0600; results are meant to be read by others.
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // Summary is the study's "Key Findings" table from our runs: one entry per model found in the output
@@ -143,10 +118,10 @@ func WriteSummary(dir string, s Summary) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "summary.json"), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "summary.json"), append(b, '\n')); err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, "summary.md"), []byte(s.Table()))
+	return atomicfile.WriteBytes(filepath.Join(dir, "summary.md"), []byte(s.Table()))
 }
 
 // Table renders the Key Findings table as Markdown, with the study's figures alongside ours.
