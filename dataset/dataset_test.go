@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -149,24 +150,12 @@ func TestTrainValIndices(t *testing.T) {
 	}
 	tr2, va2 := TrainValIndices(60000, 0.1, 1)
 	_, va3 := TrainValIndices(60000, 0.1, 2)
-	if !equalInts(tr, tr2) || !equalInts(va, va2) {
+	if !slices.Equal(tr, tr2) || !slices.Equal(va, va2) {
 		t.Fatal("same seed, different split")
 	}
-	if equalInts(va, va3) {
+	if slices.Equal(va, va3) {
 		t.Fatal("different seeds, same split")
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestMeanStdNormalize(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -54,7 +55,7 @@ func TestResNetParamsAndNames(t *testing.T) {
 	}
 	total := 0
 	for i, p := range sd {
-		if p.Name != want[i].name || !equalInts(p.Shape, want[i].shape) {
+		if p.Name != want[i].name || !slices.Equal(p.Shape, want[i].shape) {
 			t.Errorf("tensor %d is %s %v, want %s %v", i, p.Name, p.Shape, want[i].name, want[i].shape)
 		}
 		if p.Grad != nil {
@@ -64,18 +65,6 @@ func TestResNetParamsAndNames(t *testing.T) {
 	if total != ResNetParams {
 		t.Errorf("trainable tensors hold %d values, want %d", total, ResNetParams)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestGradResBlock(t *testing.T) {
