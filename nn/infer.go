@@ -407,22 +407,38 @@ func (g *Inference) idxSize(n int) int {
 func (g *Inference) getWorkspace() *infWorkspace {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if n := len(g.free); n > 0 {
-		ws := g.free[n-1]
-		g.free = g.free[:n-1]
-		return ws
+	if len(g.free) == 0 {
+		g.addWorkspaceLocked()
 	}
+	ws := g.free[len(g.free)-1]
+	g.free = g.free[:len(g.free)-1]
+	return ws
+}
+
+// reserveWorkspaces makes sure n workspaces exist before a batch is split n ways. Without it a split
+// allocates whenever its parts happen to overlap in time for the first time, which may be any call,
+// not only the first: steady state would depend on scheduling.
+func (g *Inference) reserveWorkspaces(n int) {
+	g.mu.Lock()
+	for len(g.all) < n {
+		g.addWorkspaceLocked()
+	}
+	g.mu.Unlock()
+}
+
+// addWorkspaceLocked creates a workspace and puts it in the free list; g.mu is held.
+func (g *Inference) addWorkspaceLocked() {
 	a, b, s := g.bufSizes(g.chunk)
 	ws := &infWorkspace{
 		a: make([]float32, a), b: make([]float32, b), scratch: make([]float32, s), idx: make([]uint8, g.idxSize(g.chunk)),
 		nanos: make([]int64, len(g.layers)), images: make([]int64, len(g.layers)),
 	}
 	g.all = append(g.all, ws)
-	// Grow free's capacity now so that putting this workspace back never allocates.
+	// Grow free's capacity now so that putting any workspace back never allocates.
 	if cap(g.free) < len(g.all) {
-		g.free = make([]*infWorkspace, len(g.free), 2*len(g.all))[:len(g.free)]
+		g.free = append(make([]*infWorkspace, 0, 2*len(g.all)), g.free...)
 	}
-	return ws
+	g.free = append(g.free, ws)
 }
 
 func (g *Inference) putWorkspace(ws *infWorkspace) {
@@ -453,6 +469,7 @@ func (g *Inference) Forward(x []float32, n int, out []float32) {
 	}
 	// Split the batch into parts of whole chunks where possible, so no worker runs a ragged chunk
 	// that a better split would have avoided.
+	g.reserveWorkspaces(parts)
 	jobs := getJobs(parts)
 	per := (n + parts - 1) / parts
 	if per > g.chunk {
