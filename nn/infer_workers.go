@@ -18,41 +18,13 @@ type infJob struct {
 
 func (j *infJob) run() {
 	ws := j.g.getWorkspace()
-	j.g.run(ws, j.x, j.n, j.out, false)
+	j.g.run(ws, j.x, j.n, j.out)
 	j.g.putWorkspace(ws)
 	j.wg.Done()
 }
 
 // infTask is what the pool runs; run signals completion itself.
 type infTask interface{ run() }
-
-// gemvTask is the second half of a batch-of-one linear layer: reading a large weight matrix is the
-// whole cost of a matrix-vector product, and two cores read it twice as fast. It lives in the
-// workspace, so forking allocates nothing.
-type gemvTask struct {
-	l    *infLayer
-	x, y []float32
-	wg   sync.WaitGroup
-}
-
-func (t *gemvTask) run() {
-	l := t.l
-	h := (l.cout / 2) &^ 3
-	infGemmBias(l.cout-h, 1, l.cin, l.weight[h*l.cin:], t.x, l.bias[h:], l.relu, t.y[h:])
-	t.wg.Done()
-}
-
-// fork computes y = act(W·x + b) for one input vector, rows split between this goroutine and a
-// pool worker.
-func (t *gemvTask) fork(l *infLayer, x, y []float32) {
-	t.l, t.x, t.y = l, x, y
-	t.wg.Add(1)
-	infWorkers.submit(t)
-	h := (l.cout / 2) &^ 3
-	infGemmBias(h, 1, l.cin, l.weight, x, l.bias, l.relu, y)
-	t.wg.Wait()
-	t.l, t.x, t.y = nil, nil, nil
-}
 
 // infJobs is the job list of one Forward call; recycled so a call allocates nothing.
 type infJobs struct {
