@@ -43,43 +43,8 @@ def ensure_env():
 ensure_env()
 
 import torch  # noqa: E402  (after the environment is fixed: OpenBLAS reads it when loaded)
-import torch.nn as nn  # noqa: E402
 
-
-class ANN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc1, self.bn1 = nn.Linear(784, 512), nn.BatchNorm1d(512)
-        self.fc2, self.bn2 = nn.Linear(512, 256), nn.BatchNorm1d(256)
-        self.fc3, self.bn3 = nn.Linear(256, 128), nn.BatchNorm1d(128)
-        self.fc4 = nn.Linear(128, 10)
-        self.drop = nn.Dropout(0.3)
-
-    def forward(self, x):
-        x = x.flatten(1)
-        x = self.drop(torch.relu(self.bn1(self.fc1(x))))
-        x = self.drop(torch.relu(self.bn2(self.fc2(x))))
-        x = self.drop(torch.relu(self.bn3(self.fc3(x))))
-        return self.fc4(x)
-
-
-class CNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1, self.bn1 = nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32)
-        self.conv2, self.bn2 = nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64)
-        self.conv3, self.bn3 = nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128)
-        self.pool = nn.MaxPool2d(2)
-        self.drop1, self.drop2 = nn.Dropout(0.25), nn.Dropout(0.3)
-        self.fc1, self.fc2 = nn.Linear(1152, 256), nn.Linear(256, 10)
-
-    def forward(self, x):
-        x = self.pool(torch.relu(self.bn1(self.conv1(x))))
-        x = self.pool(torch.relu(self.bn2(self.conv2(x))))
-        x = self.pool(torch.relu(self.bn3(self.conv3(x))))
-        x = self.drop1(x).flatten(1)
-        x = self.drop2(torch.relu(self.fc1(x)))
-        return self.fc2(x)
+from torch_models import ANN, CNN  # noqa: E402
 
 
 def time_model(model, batch, benchtime):
