@@ -10,6 +10,9 @@ import (
 // other routines are gonum's pure-Go ones. Register it with UseWithGonum.
 type BLAS32 struct {
 	gonum.Implementation
+	// Threads caps the threads of each Sgemm call, under SetMaxThreads's cap; 0 means no further cap.
+	// Callers that already split their work over the cores use 1.
+	Threads int
 }
 
 var _ blas.Float32 = BLAS32{}
@@ -20,7 +23,7 @@ func UseWithGonum() { blas32.Use(BLAS32{}) }
 
 // Sgemm is blas.Float32's Sgemm: C = alpha·op(A)·op(B) + beta·C. It validates its arguments in gonum's
 // order with gonum's panic messages, so code written against gonum behaves the same.
-func (BLAS32) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int,
+func (bl BLAS32) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	const (
 		badTranspose = "blas: illegal transpose"
@@ -69,5 +72,5 @@ func (BLAS32) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float
 	case len(c) < (m-1)*ldc+n:
 		panic(shortC)
 	}
-	Sgemm(aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm(bl.Threads, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

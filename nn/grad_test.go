@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -113,27 +114,34 @@ func TestGradConv3x3(t *testing.T) {
 
 func TestGradConv3x3Chunked(t *testing.T) {
 	// Chunks of 2 images over a batch of 3: a full chunk and a short last one, for both the forward
-	// (strided output) and the backward (re-unfolded columns, scattered input gradient).
-	for _, cin := range []int{1, 2} {
-		rng := rand.New(rand.NewPCG(25, uint64(cin)))
-		c := newConv3x3("conv", cin, 3, 4, 5, rng)
-		defer func(old int) { convChunkBytes = old }(convChunkBytes)
-		convChunkBytes = 2 * cin * 9 * 4 * 5 * 4
-		if got := c.chunkSize(3); got != 2 {
-			t.Fatalf("chunk %d images, want 2", got)
-		}
-		checkLayer(t, c, []*Param{c.wt, c.b}, randVec(cin*3*4*5, rng), 3, true, rng)
-		if cin == 2 {
-			// Same outputs as one chunk of the whole batch.
-			x := randVec(cin*3*4*5, rng)
-			chunked := append([]float32(nil), c.forward(x, 3, true)...)
-			convChunkBytes = 1 << 30
-			whole := c.forward(x, 3, true)
-			for i := range whole {
-				if math.Abs(float64(whole[i]-chunked[i])) > 1e-6 {
-					t.Fatalf("output %d: chunked %v, whole %v", i, chunked[i], whole[i])
+	// (strided output) and the backward (re-unfolded columns, scattered input gradient); on one
+	// worker, and on two that each take a chunk and sum their weight gradients.
+	for _, procs := range []int{1, 2} {
+		for _, cin := range []int{1, 2} {
+			t.Run(fmt.Sprintf("procs=%d/cin=%d", procs, cin), func(t *testing.T) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				rng := rand.New(rand.NewPCG(25, uint64(cin)))
+				c := newConv3x3("conv", cin, 3, 4, 5, rng)
+				defer func(old int) { convChunkBytes = old }(convChunkBytes)
+				convChunkBytes = 2 * cin * 9 * 4 * 5 * 4
+				if got := c.chunkSize(3); got != 2 {
+					t.Fatalf("chunk %d images, want 2", got)
 				}
-			}
+				checkLayer(t, c, []*Param{c.wt, c.b}, randVec(cin*3*4*5, rng), 3, true, rng)
+				if len(c.workers) != procs {
+					t.Fatalf("%d workers, want %d", len(c.workers), procs)
+				}
+				// Same outputs as one chunk of the whole batch.
+				x := randVec(cin*3*4*5, rng)
+				chunked := append([]float32(nil), c.forward(x, 3, true)...)
+				convChunkBytes = 1 << 30
+				whole := c.forward(x, 3, true)
+				for i := range whole {
+					if math.Abs(float64(whole[i]-chunked[i])) > 1e-6 {
+						t.Fatalf("output %d: chunked %v, whole %v", i, chunked[i], whole[i])
+					}
+				}
+			})
 		}
 	}
 }

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -33,6 +34,18 @@ func (t *tap) name() string { return t.label }
 
 func sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	blas32.Implementation().Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmSerial is sgemm on the calling goroutine's thread only, for work already split over the cores.
+// A foreign blas.Float32 (gonum's, for comparisons) runs as it is.
+func sgemmSerial(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	impl := blas32.Implementation()
+	if kb, ok := impl.(kernels.BLAS32); ok {
+		kb.Threads = 1
+		kb.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	impl.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // initUniform fills v from U(−bound, bound): PyTorch's default for Linear and Conv weights
@@ -99,30 +112,38 @@ func (l *linear) backward(dy []float32) []float32 {
 // whole batch would write, then read back, nine copies of the input from memory (29 MB for conv2 at
 // batch 128) in forward and twice more in backward. Backward unfolds each chunk again instead of
 // keeping the columns, which costs less than reading them back from memory.
+//
+// The chunks, not the products, are split over the cores: each worker unfolds its own chunks into its
+// own buffers (in its own core's L2) and runs their GEMMs on one thread, so there is no fork and join
+// per product and each core's GEMM keeps whole panels. Measured on a CNN training step at batch 128
+// (conv2 + conv3, forward + backward, 2 cores): 55.4 ms with each chunk's GEMM split over both cores,
+// 24.5 ms with the chunks split over the cores.
 type conv3x3 struct {
 	tap
 	cin, cout, h, w int
 	wt, b           *Param
 	needDX          bool
 	n, chunk        int
-	x, y, dx        []float32
-	col, dcol       []float32 // one chunk's columns and their gradient
-	xs, dxs         []float32 // one chunk's input (and its gradient) gathered dense, [cin][nb][h·w]
+	x, y, dy, dx    []float32
+	workers         []convWorker
 	bias            biasAdder
 	sums            rowSummer
-	unfoldLoop      loop // over input channels of one chunk
-	foldLoop        loop
-	chunkArgs       struct {
-		x, col, src, dcol []float32
-		n, i0, i1         int
-	}
+	fwdLoop         loop // over workers, each taking every len(workers)-th chunk
+	bwdLoop         loop
 }
 
-// convChunkBytes bounds one chunk's im2col matrix: about the 1 MiB L2 of one core here, so the GEMM
-// reads it back mostly from cache, while each GEMM still has enough work for both cores. Measured on
-// a CNN training step at batch 128 (CPU time per step, a loaded machine): 512 KiB 133–136 ms,
-// 1 MiB 122–123, 2 MiB 121–132, the whole batch 123–130 but 3–4× the wall time of the chunked runs.
-var convChunkBytes = 1 << 20
+// convWorker is one core's share of a convolution: its chunk buffers and its part of the weight
+// gradient (summed into the parameter's gradient after the batch, in worker order).
+type convWorker struct {
+	col, dcol []float32 // one chunk's columns [cin·9][nb·h·w] and their gradient
+	xs, dxs   []float32 // one chunk's input (and its gradient) gathered dense, [cin][nb][h·w]
+	dw        []float32
+}
+
+// convChunkBytes bounds one chunk's im2col matrix: half the 1 MiB L2 of one core here, which also
+// holds the GEMM's packed panels. Measured on a CNN training step at batch 128 (ms per step, 2 cores,
+// two runs each): 256 KiB 44.4, 512 KiB 38.8 and 41.7, 1 MiB 39.3 and 40.0, 2 MiB 42.2.
+var convChunkBytes = 1 << 19
 
 func newConv3x3(name string, cin, cout, h, w int, rng *rand.Rand) *conv3x3 {
 	c := &conv3x3{tap: tap{label: name}, cin: cin, cout: cout, h: h, w: w, needDX: true,
@@ -131,115 +152,150 @@ func newConv3x3(name string, cin, cout, h, w int, rng *rand.Rand) *conv3x3 {
 	bound := 1 / math.Sqrt(float64(cin*9))
 	initUniform(c.wt.Value, bound, rng)
 	initUniform(c.b.Value, bound, rng)
+	c.fwdLoop.body = c.forwardWorker // bound once: a method value allocates
+	c.bwdLoop.body = c.backwardWorker
 	return c
 }
 
-// chunkSize is the number of images per chunk for a batch of n.
+// chunkSize is the number of images per chunk for a batch of n: at most convChunkBytes of columns,
+// with a number of chunks that the cores share evenly.
 func (c *conv3x3) chunkSize(n int) int {
 	per := c.cin * 9 * c.h * c.w * 4
-	return max(1, min(n, convChunkBytes/per))
+	most := max(1, min(n, convChunkBytes/per))
+	chunks := roundUp((n+most-1)/most, convWorkers(n))
+	return (n + chunks - 1) / chunks
 }
 
-// unfold writes the columns of images [i0, i1) into c.col ([cin·9][(i1−i0)·h·w]), split over input
-// channels (each channel's nine rows are independent).
-func (c *conv3x3) unfold(x []float32, n, i0, i1 int) []float32 {
-	a := &c.chunkArgs
-	a.x, a.n, a.i0, a.i1 = x, n, i0, i1
-	a.col = c.col[:c.cin*9*(i1-i0)*c.h*c.w]
-	if c.unfoldLoop.body == nil {
-		c.unfoldLoop.body = c.unfoldChannels // bound once: a method value allocates
+// convWorkers is the number of workers a batch of n images is split over.
+func convWorkers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// setup sizes the workers' buffers for a batch of n.
+func (c *conv3x3) setup(n int) {
+	c.n = n
+	c.chunk = c.chunkSize(n)
+	chunks := (n + c.chunk - 1) / c.chunk
+	nw := min(convWorkers(n), chunks)
+	if len(c.workers) != nw {
+		c.workers = make([]convWorker, nw)
 	}
-	c.unfoldLoop.run(c.cin, 9*(i1-i0)*c.h*c.w)
-	return a.col
+	hw := c.h * c.w
+	for i := range c.workers {
+		wk := &c.workers[i]
+		wk.col = grow(wk.col, c.cin*9*c.chunk*hw)
+		wk.xs = grow(wk.xs, c.cin*c.chunk*hw)
+	}
 }
 
-func (c *conv3x3) unfoldChannels(lo, hi int) {
-	a := &c.chunkArgs
+// runWorkers runs body once per worker, each on its own core.
+func (c *conv3x3) runWorkers(l *loop) {
+	// The work figure only has to exceed minParallelWork: every worker has whole chunks to do.
+	l.run(len(c.workers), minParallelWork)
+}
+
+// unfold writes the columns of images [i0, i1) of x into wk.col ([cin·9][(i1−i0)·h·w]).
+func (c *conv3x3) unfold(wk *convWorker, x []float32, i0, i1 int) []float32 {
 	hw := c.h * c.w
-	nb := a.i1 - a.i0
-	src := a.x[lo*a.n*hw : hi*a.n*hw]
-	if nb != a.n {
+	nb := i1 - i0
+	src := x[:c.cin*c.n*hw]
+	if nb != c.n {
 		// Each channel's images [i0, i1) are contiguous; gather them so the chunk is a dense tensor.
-		for ci := lo; ci < hi; ci++ {
-			copy(c.xs[ci*nb*hw:(ci+1)*nb*hw], a.x[(ci*a.n+a.i0)*hw:(ci*a.n+a.i1)*hw])
+		for ci := 0; ci < c.cin; ci++ {
+			copy(wk.xs[ci*nb*hw:(ci+1)*nb*hw], x[(ci*c.n+i0)*hw:(ci*c.n+i1)*hw])
 		}
-		src = c.xs[lo*nb*hw : hi*nb*hw]
+		src = wk.xs[:c.cin*nb*hw]
 	}
-	kernels.Im2col3x3(a.col[lo*9*nb*hw:hi*9*nb*hw], src, nb, hi-lo, c.h, c.w)
-}
-
-// fold adds the column gradient dcol of images [i0, i1) back onto their input positions in c.dx,
-// split over input channels.
-func (c *conv3x3) fold(dcol []float32, n, i0, i1 int) {
-	a := &c.chunkArgs
-	a.dcol, a.n, a.i0, a.i1 = dcol, n, i0, i1
-	if c.foldLoop.body == nil {
-		c.foldLoop.body = c.foldChannels // bound once: a method value allocates
-	}
-	c.foldLoop.run(c.cin, 9*(i1-i0)*c.h*c.w)
-}
-
-func (c *conv3x3) foldChannels(lo, hi int) {
-	a := &c.chunkArgs
-	hw := c.h * c.w
-	nb := a.i1 - a.i0
-	mc := nb * hw
-	dxs := c.dxs[lo*mc : hi*mc]
-	clear(dxs)
-	kernels.Col2im3x3(dxs, a.dcol[lo*9*mc:hi*9*mc], nb, hi-lo, c.h, c.w)
-	for ci := lo; ci < hi; ci++ {
-		copy(c.dx[(ci*a.n+a.i0)*hw:(ci*a.n+a.i1)*hw], c.dxs[ci*mc:(ci+1)*mc])
-	}
+	col := wk.col[:c.cin*9*nb*hw]
+	kernels.Im2col3x3(col, src, nb, c.cin, c.h, c.w)
+	return col
 }
 
 func (c *conv3x3) forward(x []float32, n int, training bool) []float32 {
-	c.n, c.x = n, x
-	hw := c.h * c.w
-	m := n * hw
-	k := c.cin * 9
-	c.chunk = c.chunkSize(n)
-	c.col = grow(c.col, k*c.chunk*hw)
-	c.xs = grow(c.xs, c.cin*c.chunk*hw)
-	c.y = grow(c.y, c.cout*m)
-	for i0 := 0; i0 < n; i0 += c.chunk {
-		i1 := min(n, i0+c.chunk)
-		mc := (i1 - i0) * hw
-		col := c.unfold(x, n, i0, i1)
-		sgemm(blas.NoTrans, blas.NoTrans, c.cout, mc, k, 1, c.wt.Value, k, col, mc, 0, c.y[i0*hw:], m)
-	}
-	c.bias.do(c.y, c.b.Value, c.cout, m)
+	c.x = x
+	c.setup(n)
+	c.y = grow(c.y, c.cout*n*c.h*c.w)
+	c.runWorkers(&c.fwdLoop)
 	c.tap.out = c.y
 	return c.y
 }
 
+func (c *conv3x3) forwardWorker(lo, hi int) {
+	hw := c.h * c.w
+	m := c.n * hw
+	k := c.cin * 9
+	for w := lo; w < hi; w++ {
+		wk := &c.workers[w]
+		for i0 := w * c.chunk; i0 < c.n; i0 += len(c.workers) * c.chunk {
+			i1 := min(c.n, i0+c.chunk)
+			mc := (i1 - i0) * hw
+			col := c.unfold(wk, c.x, i0, i1)
+			sgemmSerial(blas.NoTrans, blas.NoTrans, c.cout, mc, k, 1, c.wt.Value, k, col, mc, 0, c.y[i0*hw:], m)
+			for r := 0; r < c.cout; r++ {
+				row := c.y[r*m+i0*hw : r*m+i1*hw]
+				kernels.AddBiasRows(row, c.b.Value[r:r+1], 1, mc)
+			}
+		}
+	}
+}
+
 func (c *conv3x3) backward(dy []float32) []float32 {
 	c.tap.dout = dy
+	c.dy = dy
 	n := c.n
 	hw := c.h * c.w
-	m := n * hw
 	k := c.cin * 9
-	c.sums.do(c.b.Grad, dy, c.cout, m)
+	c.sums.do(c.b.Grad, dy, c.cout, n*hw)
 	if c.needDX {
-		c.dcol = grow(c.dcol, k*c.chunk*hw)
-		c.dxs = grow(c.dxs, c.cin*c.chunk*hw)
-		c.dx = grow(c.dx, c.cin*m)
+		c.dx = grow(c.dx, c.cin*n*hw)
 	}
-	for i0 := 0; i0 < n; i0 += c.chunk {
-		i1 := min(n, i0+c.chunk)
-		mc := (i1 - i0) * hw
-		col := c.unfold(c.x, n, i0, i1)
-		sgemm(blas.NoTrans, blas.Trans, c.cout, k, mc, 1, dy[i0*hw:], m, col, mc, 1, c.wt.Grad, k)
-		if !c.needDX {
-			continue
+	for i := range c.workers {
+		wk := &c.workers[i]
+		wk.dw = grow(wk.dw, c.cout*k)
+		clear(wk.dw)
+		if c.needDX {
+			wk.dcol = grow(wk.dcol, k*c.chunk*hw)
+			wk.dxs = grow(wk.dxs, c.cin*c.chunk*hw)
 		}
-		dcol := c.dcol[:k*mc]
-		sgemm(blas.Trans, blas.NoTrans, k, mc, c.cout, 1, c.wt.Value, k, dy[i0*hw:], m, 0, dcol, mc)
-		c.fold(dcol, n, i0, i1)
+	}
+	c.runWorkers(&c.bwdLoop)
+	g := c.wt.Grad
+	for i := range c.workers {
+		for j, v := range c.workers[i].dw {
+			g[j] += v
+		}
 	}
 	if !c.needDX {
 		return nil
 	}
 	return c.dx
+}
+
+func (c *conv3x3) backwardWorker(lo, hi int) {
+	hw := c.h * c.w
+	m := c.n * hw
+	k := c.cin * 9
+	for w := lo; w < hi; w++ {
+		wk := &c.workers[w]
+		for i0 := w * c.chunk; i0 < c.n; i0 += len(c.workers) * c.chunk {
+			i1 := min(c.n, i0+c.chunk)
+			nb := i1 - i0
+			mc := nb * hw
+			col := c.unfold(wk, c.x, i0, i1)
+			sgemmSerial(blas.NoTrans, blas.Trans, c.cout, k, mc, 1, c.dy[i0*hw:], m, col, mc, 1, wk.dw, k)
+			if !c.needDX {
+				continue
+			}
+			dcol := wk.dcol[:k*mc]
+			sgemmSerial(blas.Trans, blas.NoTrans, k, mc, c.cout, 1, c.wt.Value, k, c.dy[i0*hw:], m, 0, dcol, mc)
+			dxs := wk.dxs[:c.cin*mc]
+			clear(dxs)
+			kernels.Col2im3x3(dxs, dcol, nb, c.cin, c.h, c.w)
+			for ci := 0; ci < c.cin; ci++ {
+				copy(c.dx[(ci*c.n+i0)*hw:(ci*c.n+i1)*hw], dxs[ci*mc:(ci+1)*mc])
+			}
+		}
+	}
 }
 
 // im2col3x3 and col2im3x3 unfold and fold a whole batch at once (tests check the kernels' layout
