@@ -202,15 +202,20 @@ func TestInferenceMatchesNaive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// 1 is the latency path, 17 and 37 cross the chunk size with ragged tails.
-		const maxN = 37
+		// 1 is the latency path, 17 and 37 cross the chunk size with ragged tails; the ANN splits a
+		// batch between workers from 2·64 images on.
+		sizes := []int{1, 2, 17, 37}
+		if arch == "ann" {
+			sizes = append(sizes, 130)
+		}
+		maxN := sizes[len(sizes)-1]
 		x := inferTestImages(maxN, 2)
 		want := naiveForward(arch, ps, x, maxN)
 		t.Run("arch="+arch, func(t *testing.T) {
 			forEachImpl(t, func(t *testing.T) {
 				for _, threads := range []int{1, 2, 3} {
 					g.SetThreads(threads)
-					for _, n := range []int{1, 2, 17, 37} {
+					for _, n := range sizes {
 						out := make([]float32, n*10)
 						g.Forward(x, n, out)
 						checkLogits(t, out, want[:n*10], 1e-4)
@@ -231,7 +236,7 @@ func TestInferenceZeroAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, threads := range []int{1, 2} {
-			for _, n := range []int{1, 40} {
+			for _, n := range []int{1, 40, 130} { // 130: the ANN splits its batch
 				g.SetThreads(threads)
 				x := inferTestImages(n, 4)
 				out := make([]float32, n*10)
@@ -253,10 +258,13 @@ func TestInferenceConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 		g.SetThreads(2)
-		const n = 6
-		x := inferTestImages(n, 6)
 		// Bit-identical results need the same split, so the serial reference uses the same batch sizes.
 		sizes := []int{1, 2, 3, 6}
+		if arch == "ann" {
+			sizes = append(sizes, 130) // split between the workers
+		}
+		n := sizes[len(sizes)-1]
+		x := inferTestImages(n, 6)
 		want := make([][]float32, len(sizes))
 		for i, s := range sizes {
 			want[i] = make([]float32, s*10)
