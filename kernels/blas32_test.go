@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -47,6 +48,37 @@ func TestBLAS32Gemm(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBLAS32Threads checks that BLAS32.Threads caps a call's threads under SetMaxThreads's cap and
+// that a capped call computes the same bits as an uncapped one (threads split C, never a sum).
+func TestBLAS32Threads(t *testing.T) {
+	defer SetMaxThreads(SetMaxThreads(4))
+	big := gemmJob{m: 256, n: 256, k: 256}
+	for _, tc := range []struct{ call, want int }{{0, min(4, runtime.GOMAXPROCS(0))}, {1, 1}, {2, min(2, runtime.GOMAXPROCS(0))}} {
+		j := big
+		j.threads = tc.call
+		if got := j.threadCount(); got != tc.want {
+			t.Errorf("Threads=%d: %d threads, want %d", tc.call, got, tc.want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	const m, n, k = 200, 300, 100
+	a, b := randSlice(rng, m*k), randSlice(rng, n*k)
+	for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+		ldb := n
+		if tB == blas.Trans {
+			ldb = k
+		}
+		c0, c1 := make([]float32, m*n), make([]float32, m*n)
+		BLAS32{}.Sgemm(blas.NoTrans, tB, m, n, k, 1, a, k, b, ldb, 0, c0, n)
+		BLAS32{Threads: 1}.Sgemm(blas.NoTrans, tB, m, n, k, 1, a, k, b, ldb, 0, c1, n)
+		for i := range c0 {
+			if math.Float32bits(c0[i]) != math.Float32bits(c1[i]) {
+				t.Fatalf("tB=%c: index %d: one thread %v, default %v", tB, i, c1[i], c0[i])
+			}
+		}
+	}
 }
 
 // TestBLAS32Panics checks the adapter panics with gonum's message, in gonum's order, on bad arguments.

@@ -225,6 +225,19 @@ type gemmJob struct {
 	impl           *Impl
 }
 
+// threadCount is how many threads the job may use: SetMaxThreads's cap, the call's own cap, and one
+// for a product too small to pay for a second.
+func (j *gemmJob) threadCount() int {
+	t := threads()
+	if j.threads > 0 {
+		t = min(t, j.threads)
+	}
+	if int64(j.m)*int64(j.n)*int64(j.k) < gemmParallelMin {
+		t = 1
+	}
+	return t
+}
+
 // gemmPart is one thread's share of a job: rows [i0, i1) × columns [j0, j1) of C.
 type gemmPart struct {
 	job            *gemmJob
@@ -258,13 +271,7 @@ func sgemm(j *gemmJob) {
 	job := &call.job
 	job.impl = impl
 
-	t := threads()
-	if j.threads > 0 {
-		t = min(t, j.threads)
-	}
-	if int64(j.m)*int64(j.n)*int64(j.k) < gemmParallelMin {
-		t = 1
-	}
+	t := j.threadCount()
 	// Split over N when each share keeps whole NR panels (the B panels are then disjoint and each
 	// thread packs only its own), else over M.
 	parts := call.parts[:0]
