@@ -220,7 +220,12 @@ func (c *conv3x3) forward(x []float32, n int, training bool) []float32 {
 	return c.y
 }
 
-func (c *conv3x3) forwardWorker(lo, hi int) {
+func (c *conv3x3) forwardWorker(lo, hi int)  { c.work(lo, hi, false) }
+func (c *conv3x3) backwardWorker(lo, hi int) { c.work(lo, hi, true) }
+
+// work runs workers [lo, hi) over their chunks: forward (columns, GEMM, bias) or backward (columns
+// again, the worker's weight gradient, the column gradient folded back onto dx).
+func (c *conv3x3) work(lo, hi int, backward bool) {
 	hw := c.h * c.w
 	m := c.n * hw
 	k := c.cin * 9
@@ -228,12 +233,27 @@ func (c *conv3x3) forwardWorker(lo, hi int) {
 		wk := &c.workers[w]
 		for i0 := w * c.chunk; i0 < c.n; i0 += len(c.workers) * c.chunk {
 			i1 := min(c.n, i0+c.chunk)
-			mc := (i1 - i0) * hw
+			nb := i1 - i0
+			mc := nb * hw
 			col := c.unfold(wk, c.x, i0, i1)
-			sgemmSerial(blas.NoTrans, blas.NoTrans, c.cout, mc, k, 1, c.wt.Value, k, col, mc, 0, c.y[i0*hw:], m)
-			for r := 0; r < c.cout; r++ {
-				row := c.y[r*m+i0*hw : r*m+i1*hw]
-				kernels.AddBiasRows(row, c.b.Value[r:r+1], 1, mc)
+			if !backward {
+				sgemmSerial(blas.NoTrans, blas.NoTrans, c.cout, mc, k, 1, c.wt.Value, k, col, mc, 0, c.y[i0*hw:], m)
+				for r := 0; r < c.cout; r++ {
+					kernels.AddBiasRows(c.y[r*m+i0*hw:r*m+i1*hw], c.b.Value[r:r+1], 1, mc)
+				}
+				continue
+			}
+			sgemmSerial(blas.NoTrans, blas.Trans, c.cout, k, mc, 1, c.dy[i0*hw:], m, col, mc, 1, wk.dw, k)
+			if !c.needDX {
+				continue
+			}
+			dcol := wk.dcol[:k*mc]
+			sgemmSerial(blas.Trans, blas.NoTrans, k, mc, c.cout, 1, c.wt.Value, k, c.dy[i0*hw:], m, 0, dcol, mc)
+			dxs := wk.dxs[:c.cin*mc]
+			clear(dxs)
+			kernels.Col2im3x3(dxs, dcol, nb, c.cin, c.h, c.w)
+			for ci := 0; ci < c.cin; ci++ {
+				copy(c.dx[(ci*c.n+i0)*hw:(ci*c.n+i1)*hw], dxs[ci*mc:(ci+1)*mc])
 			}
 		}
 	}
@@ -269,33 +289,6 @@ func (c *conv3x3) backward(dy []float32) []float32 {
 		return nil
 	}
 	return c.dx
-}
-
-func (c *conv3x3) backwardWorker(lo, hi int) {
-	hw := c.h * c.w
-	m := c.n * hw
-	k := c.cin * 9
-	for w := lo; w < hi; w++ {
-		wk := &c.workers[w]
-		for i0 := w * c.chunk; i0 < c.n; i0 += len(c.workers) * c.chunk {
-			i1 := min(c.n, i0+c.chunk)
-			nb := i1 - i0
-			mc := nb * hw
-			col := c.unfold(wk, c.x, i0, i1)
-			sgemmSerial(blas.NoTrans, blas.Trans, c.cout, k, mc, 1, c.dy[i0*hw:], m, col, mc, 1, wk.dw, k)
-			if !c.needDX {
-				continue
-			}
-			dcol := wk.dcol[:k*mc]
-			sgemmSerial(blas.Trans, blas.NoTrans, k, mc, c.cout, 1, c.wt.Value, k, c.dy[i0*hw:], m, 0, dcol, mc)
-			dxs := wk.dxs[:c.cin*mc]
-			clear(dxs)
-			kernels.Col2im3x3(dxs, dcol, nb, c.cin, c.h, c.w)
-			for ci := 0; ci < c.cin; ci++ {
-				copy(c.dx[(ci*c.n+i0)*hw:(ci*c.n+i1)*hw], dxs[ci*mc:(ci+1)*mc])
-			}
-		}
-	}
 }
 
 // im2col3x3 and col2im3x3 unfold and fold a whole batch at once (tests check the kernels' layout
