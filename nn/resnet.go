@@ -14,7 +14,11 @@ import (
 //	layer1:  block 32→64 (projection shortcut) → block 64→64 (identity), 14×14
 //	pool:    max-pool → 7×7
 //	layer2:  block 64→128 (projection shortcut), 7×7
-//	head:    global average pool → Linear 128→10
+//	head:    Dropout 0.25 → global average pool → Dropout 0.3 → Linear 128→10
+//
+// The dropouts follow the study's CNN (0.25 on the last feature maps, 0.3 before the classifier):
+// without them the residual CNN overfits under the study's recipe (seed 1, 18 epochs: train 99.5%,
+// validation at most 92.9%, below the CNN's test accuracy).
 //
 // A block is conv1 → bn1 → ReLU → conv2 → bn2, plus the shortcut (identity, or 1×1 conv →
 // BN named downsample.0 / downsample.1 as in torchvision), added before the final ReLU. Convolutions
@@ -58,7 +62,9 @@ func NewResNet(seed int64) Network {
 		b.block(st.name, st.cin, st.cout, h, w)
 	}
 	c := resNetStages[len(resNetStages)-1].cout
+	b.dropout("drop1", 0.25)
 	b.add(&globalAvgPool{tap: tap{label: "avgpool"}, c: c, hw: h * w})
+	b.dropout("drop2", 0.3)
 	b.linear("fc", c, NumClasses)
 	return b.s
 }
