@@ -138,10 +138,22 @@ func (t *transposer) do(dst, src []float32, rows, cols int) {
 	t.run(rows, cols)
 }
 
-func (t *transposer) part(lo, hi int) {
-	for r := lo; r < hi; r++ {
-		for c, v := range t.src[r*t.cols : (r+1)*t.cols] {
-			t.dst[c*t.rows+r] = v
+func (t *transposer) part(lo, hi int) { transposeRows(t.dst, t.src, t.rows, t.cols, lo, hi) }
+
+// transposeRows writes dst[c·rows+r] = src[r·cols+c] for rows lo ≤ r < hi of a rows×cols src, in
+// blocks of transposeBlock columns: the block's rows of dst stay in L1 while every row of src writes
+// its column into them. Row by row over all columns, each row touched cols lines of dst and evicted
+// the previous row's (the ANN's input, 128 images × 784: 392 KiB of dst lines per image; the
+// inference flatten went from about 100 to 60 µs at batch 128).
+func transposeRows(dst, src []float32, rows, cols, lo, hi int) {
+	const transposeBlock = 16
+	for c0 := 0; c0 < cols; c0 += transposeBlock {
+		c1 := min(c0+transposeBlock, cols)
+		for r := lo; r < hi; r++ {
+			d := dst[c0*rows+r:]
+			for c, v := range src[r*cols+c0 : r*cols+c1] {
+				d[c*rows] = v
+			}
 		}
 	}
 }
