@@ -8,7 +8,7 @@ APT      = DEBIAN_FRONTEND=noninteractive apt-get
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATASET := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: setup run train report bench bench-openblas bench-torch benchstat test test-go test-noasm test-arm64 vet asm asm-check fuzz clean
+.PHONY: setup setup-compare run train report bench bench-openblas bench-torch benchstat test test-go test-noasm test-arm64 vet asm asm-check fuzz clean
 
 # setup installs what the kit needs from Debian: the dataset, qemu for the arm64 tests.
 setup:
@@ -16,6 +16,18 @@ setup:
 	[ -f $(DATASET) ] || pkgs="$$pkgs dataset-fashion-mnist"; \
 	command -v qemu-aarch64-static >/dev/null || pkgs="$$pkgs qemu-user-static"; \
 	if [ -n "$$pkgs" ]; then $(SUDO) apt-get update -qq && $(SUDO) $(APT) install -y -qq $$pkgs; fi
+
+# setup-compare installs what the comparison benchmarks (bench-torch, bench-openblas) run against:
+# PyTorch, and OpenBLAS as the system BLAS. Without libopenblas0 Debian's torch falls back to the
+# reference BLAS (libblas3, ~8 GFLOP/s here), which would make every ratio against it meaningless;
+# the check below refuses to go on if the BLAS alternative does not point at OpenBLAS.
+setup-compare:
+	@pkgs=""; \
+	[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null || pkgs="$$pkgs python3-torch"; \
+	[ -f /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h ] || pkgs="$$pkgs libopenblas0-pthread libopenblas-pthread-dev libopenblas-dev"; \
+	if [ -n "$$pkgs" ]; then $(SUDO) apt-get update -qq && $(SUDO) $(APT) install -y -qq $$pkgs; fi
+	@readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas || \
+	  { echo "setup-compare: libblas.so.3 is not OpenBLAS ($$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)); run update-alternatives --config libblas.so.3-x86_64-linux-gnu" >&2; exit 1; }
 
 run: setup
 	$(GO) run ./cmd/train --out $(OUT) $(ARGS)
@@ -41,7 +53,7 @@ benchstat:
 # testdata/torch_bench.py) and this kit in one benchstat table: both models, batch 1 and 128, 2 threads.
 TORCH_ENV = env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
 	MALLOC_MMAP_THRESHOLD_=2147483648 MALLOC_TRIM_THRESHOLD_=4294967296
-bench-torch:
+bench-torch: setup-compare
 	mkdir -p $(OUT)
 	$(GO) run ./cmd/bench --random-weights --quiet --out $(OUT) --format benchfmt --batch 1,128 --threads 2 --count 6 \
 	  | sed 's|^BenchmarkInfer/|BenchmarkInfer/impl=simdnn/|' > $(OUT)/bench-simdnn.txt
@@ -53,7 +65,7 @@ bench-torch:
 # table, threads=1 and 2. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset so OpenBLAS picks its own
 # best kernels for this CPU (this environment forces its Haswell ones).
 BENCH_SGEMM ?= Sgemm/impl=(avx512|openblas)/
-bench-openblas:
+bench-openblas: setup-compare
 	@mkdir -p $(OUT)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 \
 	  $(GO) test -tags openblas -run '^$$' -bench '$(BENCH_SGEMM)' -count 6 -benchtime 1s ./kernels > $(OUT)/bench-openblas.txt
