@@ -13,6 +13,50 @@ var convShapes = [][5]int{ // n, cin, cout, h, w
 	{3, 1, 8, 5, 17}, {1, 1, 16, 1, 1}, {2, 1, 8, 3, 16}, {1, 1, 24, 4, 33}, {20, 1, 8, 1, 3}, {6, 1, 8, 2, 2}, // cin = 1: the direct kernel
 	{1, 2, 3, 70, 3}, // taller than col2im's stack buffer
 	{1, 5, 3, 1, 9}, {1, 2, 2, 9, 1}, {4, 8, 16, 14, 14},
+	{2, 2, 3, 4, 32}, {3, 2, 3, 5, 31}, {2, 3, 3, 3, 15}, // im2col's tap kernel: one and two vectors a row
+}
+
+// TestIm2colTap checks every set's tap kernel against its definition on a run of images istride apart
+// (as a chunk of a larger batch is), with NaN and Inf in the input (copied bit for bit) and guard
+// bands around the output, for every width up to past the two-vector limit of the AVX-512 kernel.
+func TestIm2colTap(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, impl Impl) {
+		tap := impl.ew.im2colTap
+		if tap == nil {
+			tap = im2colTapRef
+		}
+		r := rand.New(rand.NewPCG(43, 44))
+		for w := 1; w <= 35; w++ {
+			for _, h := range []int{1, 2, 3, 7} {
+				for _, nimg := range []int{1, 3} {
+					istride := h*w + r.IntN(5)
+					in := ewRand(r, (nimg-1)*istride+h*w, 1, true)
+					for kh := 0; kh < 3; kh++ {
+						for kw := 0; kw < 3; kw++ {
+							out, check := ewOut(t, nimg*h*w, 1+r.IntN(3))
+							tap(out, in, nimg, h, w, istride, kh, kw)
+							check()
+							for img := 0; img < nimg; img++ {
+								for y := 0; y < h; y++ {
+									for x := 0; x < w; x++ {
+										want := float32(0)
+										if sy, sx := y+kh-1, x+kw-1; sy >= 0 && sy < h && sx >= 0 && sx < w {
+											want = in[img*istride+sy*w+sx]
+										}
+										got := out[(img*h+y)*w+x]
+										if math.Float32bits(got) != math.Float32bits(want) {
+											t.Fatalf("w=%d h=%d nimg=%d kh=%d kw=%d: out[%d][%d][%d] = %v, want %v",
+												w, h, nimg, kh, kw, img, y, x, got, want)
+										}
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
 }
 
 func TestIm2colCol2imAdjoint(t *testing.T) {
@@ -55,6 +99,21 @@ func TestIm2colCol2imAdjoint(t *testing.T) {
 						}
 						if col[row*m+pos] != want {
 							t.Fatalf("%v: col[%d][%d] = %v, want %v", s, row, pos, col[row*m+pos], want)
+						}
+					}
+				}
+				// A chunk of the batch unfolds to the same columns as the whole batch did.
+				if n >= 2 && cin > 0 {
+					i0, i1 := 1, n
+					mc := (i1 - i0) * h * w
+					part, checkPart := ewOut(t, cin*9*mc, 2)
+					Im2col3x3Images(part, x, n, cin, h, w, i0, i1)
+					checkPart()
+					for row := 0; row < cin*9; row++ {
+						for j := 0; j < mc; j++ {
+							if got, want := part[row*mc+j], col[row*m+i0*h*w+j]; got != want {
+								t.Fatalf("%v: Im2col3x3Images [%d, %d): col[%d][%d] = %v, want %v", s, i0, i1, row, j, got, want)
+							}
 						}
 					}
 				}

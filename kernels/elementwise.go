@@ -30,6 +30,10 @@ type ewKernels struct {
 	// apart; lo is 0 for a fused ReLU and −Inf for none. Conv3x3BiasReLU uses it for cin = 1, where it
 	// measures faster than im2col + GEMM (K = 9); nil means im2col + GEMM.
 	conv3x3In1 func(dst, pad, weight, bias []float32, cout, h, w, m int, lo float32)
+
+	// im2colTap, where an ISA has it, is im2colTapRef (one (kh, kw) row of im2col for a run of
+	// images); nil means the reference.
+	im2colTap func(out, in []float32, nimg, h, w, istride, kh, kw int)
 }
 
 var ewGeneric = ewKernels{

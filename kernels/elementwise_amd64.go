@@ -17,8 +17,33 @@ var (
 		lanes: 16, relu: relu_avx512, reluBack: reluBack_avx512, affine: affine_avx512, affineReLU: affineReLU_avx512,
 		add: add_avx512, sum: sum_avx512, sumSqDev: sumSqDev_avx512, sumDot: sumDot_avx512,
 		bnNorm: bnNorm_avx512, bnBack: bnBack_avx512, adam: adam_avx512,
-	}.kernels(maxPoolAVX512, maxPoolBackAVX512).withConv3x3In1(conv3x3In1_avx512)
+	}.kernels(maxPoolAVX512, maxPoolBackAVX512).withConv3x3In1(conv3x3In1_avx512).withIm2colTap(im2colTapAVX512)
 )
+
+func (k ewKernels) withIm2colTap(f func(out, in []float32, nimg, h, w, istride, kh, kw int)) ewKernels {
+	k.im2colTap = f
+	return k
+}
+
+// im2colTapAVX512 runs the assembly for images up to 32 wide (two vectors a row), the reference
+// beyond. The slicing checks the bounds the assembly relies on.
+func im2colTapAVX512(out, in []float32, nimg, h, w, istride, kh, kw int) {
+	if w > 32 || nimg <= 0 || h <= 0 || w <= 0 {
+		im2colTapRef(out, in, nimg, h, w, istride, kh, kw)
+		return
+	}
+	out = out[:nimg*h*w]
+	in = in[:(nimg-1)*istride+h*w]
+	smask := uint32(uint64(1)<<w - 1)
+	lmask := smask
+	switch kw {
+	case 0:
+		lmask &^= 1
+	case 2:
+		lmask &^= 1 << (w - 1)
+	}
+	im2colTap_avx512(out, in, nimg, h, w, istride, kh, kw, lmask, smask)
+}
 
 func (k ewKernels) withConv3x3In1(f func(dst, pad, weight, bias []float32, cout, h, w, m int, lo float32)) ewKernels {
 	k.conv3x3In1 = f

@@ -123,3 +123,16 @@ func maxPoolBack_avx512(dx []float32, dy []float32, idx []uint8, rows int, h int
 //		dst[co*m+y*w+x] = max(lo, s) // lo = 0 for ReLU, -Inf for none; NaN is kept
 //	}
 func conv3x3In1_avx512(dst []float32, pad []float32, weight []float32, bias []float32, cout int, h int, w int, m int, lo float32)
+
+// im2colTap_avx512 writes one (kh, kw) tap of a 3×3, stride-1, padding-1 im2col for nimg images
+// of h×w (w ≤ 32), input images istride floats apart, output planes contiguous. lmask has bit x
+// set where input column x+kw−1 lies inside the image, smask is (1<<w)−1:
+//
+//	for img, y, x := range nimg, h, w {
+//		v := float32(0)
+//		if sy := y + kh - 1; 0 <= sy && sy < h && lmask>>x&1 != 0 {
+//			v = in[img*istride+sy*w+x+kw-1]
+//		}
+//		out[(img*h+y)*w+x] = v
+//	}
+func im2colTap_avx512(out []float32, in []float32, nimg int, h int, w int, istride int, kh int, kw int, lmask uint32, smask uint32)

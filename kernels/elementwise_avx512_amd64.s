@@ -1231,3 +1231,66 @@ conv1_next:
 	JB   conv1_group
 	VZEROUPPER
 	RET
+
+// func im2colTap_avx512(out []float32, in []float32, nimg int, h int, w int, istride int, kh int, kw int, lmask uint32, smask uint32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·im2colTap_avx512(SB), NOSPLIT, $0-104
+	MOVQ   out_base+0(FP), AX
+	MOVQ   in_base+24(FP), CX
+	MOVQ   nimg+48(FP), DX
+	MOVQ   h+56(FP), BX
+	MOVQ   w+64(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   istride+72(FP), DI
+	SHLQ   $0x02, DI
+	MOVQ   kh+80(FP), R8
+	MOVQ   kw+88(FP), R9
+	LEAQ   -4(CX)(R9*4), CX
+	MOVL   lmask+96(FP), R9
+	MOVL   smask+100(FP), R10
+	KMOVW  R9, K1
+	KMOVW  R10, K3
+	SHRL   $0x10, R9
+	SHRL   $0x10, R10
+	KMOVW  R9, K2
+	KMOVW  R10, K4
+	MOVL   R10, R9
+	VXORPS Z0, Z0, Z0
+	TESTQ  DX, DX
+	JZ     im2col_done
+
+im2col_img:
+	XORQ R10, R10
+
+im2col_row:
+	LEAQ      -1(R10)(R8*1), R11
+	CMPQ      R11, BX
+	JAE       im2col_pad
+	IMULQ     SI, R11
+	ADDQ      CX, R11
+	VMOVUPS.Z (R11), K1, Z1
+	VMOVUPS   Z1, K3, (AX)
+	TESTQ     R9, R9
+	JZ        im2col_next
+	VMOVUPS.Z 64(R11), K2, Z1
+	VMOVUPS   Z1, K4, 64(AX)
+	JMP       im2col_next
+
+im2col_pad:
+	VMOVUPS Z0, K3, (AX)
+	TESTQ   R9, R9
+	JZ      im2col_next
+	VMOVUPS Z0, K4, 64(AX)
+
+im2col_next:
+	ADDQ SI, AX
+	INCQ R10
+	CMPQ R10, BX
+	JB   im2col_row
+	ADDQ DI, CX
+	DECQ DX
+	JNZ  im2col_img
+
+im2col_done:
+	VZEROUPPER
+	RET

@@ -1,5 +1,7 @@
 package kernels
 
+import "fmt"
+
 // Im2col3x3 unfolds src, a channel-major [cin][n][h][w] tensor (CNHW), into col, a [cin·9][n·h·w]
 // matrix for a 3×3 convolution with stride 1 and padding 1: row ci·9 + kh·3 + kw holds, for every
 // output position (img, y, x), the input src[ci][img][y+kh−1][x+kw−1], or 0 outside the image. The row
@@ -12,43 +14,68 @@ func Im2col3x3(col, src []float32, n, cin, h, w int) {
 	im2col3x3(col, src, n, cin, h, w, 0, n)
 }
 
-// im2col3x3 unfolds images i0 ≤ img < i1 of src into col, a [cin·9][(i1−i0)·h·w] matrix.
+// Im2col3x3Images is Im2col3x3 for images i0 ≤ img < i1 of src only: col is [cin·9][(i1−i0)·h·w],
+// the columns of a chunk of the batch without gathering its images first.
+func Im2col3x3Images(col, src []float32, n, cin, h, w, i0, i1 int) {
+	checkConvShape("Im2col3x3Images", n, cin, h, w)
+	if i0 < 0 || i1 < i0 || i1 > n {
+		panic(fmt.Sprintf("kernels: Im2col3x3Images: images [%d, %d) outside [0, %d)", i0, i1, n))
+	}
+	need("Im2col3x3Images", "src", len(src), cin*n*h*w)
+	need("Im2col3x3Images", "col", len(col), cin*9*(i1-i0)*h*w)
+	im2col3x3(col, src, n, cin, h, w, i0, i1)
+}
+
+// im2col3x3 unfolds images i0 ≤ img < i1 of src into col, a [cin·9][(i1−i0)·h·w] matrix, one
+// (ci, kh, kw) row at a time with the ISA's tap kernel.
 func im2col3x3(col, src []float32, n, cin, h, w, i0, i1 int) {
 	m := (i1 - i0) * h * w
 	hw := h * w
+	tap := current.Load().ew.im2colTap
+	if tap == nil {
+		tap = im2colTapRef
+	}
 	for ci := 0; ci < cin; ci++ {
-		for kh := 0; kh < 3; kh++ {
-			// Output rows y0 ≤ y < y1 read input row y+kh−1; the others are padding.
-			y0, y1 := max(0, 1-kh), min(h, h+1-kh)
-			for kw := 0; kw < 3; kw++ {
-				dst := col[(ci*9+kh*3+kw)*m : (ci*9+kh*3+kw+1)*m]
-				for img := i0; img < i1; img++ {
-					in := src[(ci*n+img)*hw : (ci*n+img+1)*hw]
-					out := dst[(img-i0)*hw : (img-i0+1)*hw]
-					clear(out[:min(y0, y1)*w])
-					clear(out[y1*w:])
-					if y0 >= y1 { // h = 1: this kh reads only padding
-						continue
-					}
-					// The valid rows are one contiguous block of the input, shifted by kw−1 columns:
-					// copy it in one go, then zero the column that wrapped around from the next or
-					// previous row. Per-row copies cost a call each on 7- to 28-wide images.
-					s0 := (y0 + kh - 1) * w
-					switch kw {
-					case 0:
-						copy(out[y0*w+1:y1*w], in[s0:])
-						for y := y0; y < y1; y++ {
-							out[y*w] = 0
-						}
-					case 1:
-						copy(out[y0*w:y1*w], in[s0:])
-					case 2:
-						copy(out[y0*w:y1*w-1], in[s0+1:])
-						for y := y0; y < y1; y++ {
-							out[y*w+w-1] = 0
-						}
-					}
-				}
+		in := src[(ci*n+i0)*hw : (ci*n+i1)*hw]
+		for t := 0; t < 9; t++ {
+			r := ci*9 + t
+			tap(col[r*m:(r+1)*m], in, i1-i0, h, w, hw, t/3, t%3)
+		}
+	}
+}
+
+// im2colTapRef is the spec of the tap kernel: for nimg images of h×w, input images istride floats
+// apart, it writes the contiguous output planes
+//
+//	out[(img*h+y)*w+x] = in[img*istride+(y+kh−1)*w+x+kw−1], or 0 where that falls outside the image.
+func im2colTapRef(out, in []float32, nimg, h, w, istride, kh, kw int) {
+	hw := h * w
+	// Output rows y0 ≤ y < y1 read input row y+kh−1; the others are padding.
+	y0, y1 := max(0, 1-kh), min(h, h+1-kh)
+	for img := 0; img < nimg; img++ {
+		in := in[img*istride : img*istride+hw]
+		out := out[img*hw : (img+1)*hw]
+		clear(out[:min(y0, y1)*w])
+		clear(out[y1*w:])
+		if y0 >= y1 { // h = 1: this kh reads only padding
+			continue
+		}
+		// The valid rows are one contiguous block of the input, shifted by kw−1 columns: copy it in
+		// one go, then zero the column that wrapped around from the next or previous row. Per-row
+		// copies cost a call each on 7- to 28-wide images.
+		s0 := (y0 + kh - 1) * w
+		switch kw {
+		case 0:
+			copy(out[y0*w+1:y1*w], in[s0:])
+			for y := y0; y < y1; y++ {
+				out[y*w] = 0
+			}
+		case 1:
+			copy(out[y0*w:y1*w], in[s0:])
+		case 2:
+			copy(out[y0*w:y1*w-1], in[s0+1:])
+			for y := y0; y < y1; y++ {
+				out[y*w+w-1] = 0
 			}
 		}
 	}

@@ -136,7 +136,7 @@ type conv3x3 struct {
 // gradient (summed into the parameter's gradient after the batch, in worker order).
 type convWorker struct {
 	col, dcol []float32 // one chunk's columns [cin·9][nb·h·w] and their gradient
-	xs, dxs   []float32 // one chunk's input (and its gradient) gathered dense, [cin][nb][h·w]
+	dxs       []float32 // one chunk's input gradient, dense [cin][nb][h·w], before it is scattered into dx
 	dw        []float32
 }
 
@@ -184,7 +184,6 @@ func (c *conv3x3) setup(n int) {
 	for i := range c.workers {
 		wk := &c.workers[i]
 		wk.col = grow(wk.col, c.cin*9*c.chunk*hw)
-		wk.xs = grow(wk.xs, c.cin*c.chunk*hw)
 	}
 }
 
@@ -196,18 +195,8 @@ func (c *conv3x3) runWorkers(l *loop) {
 
 // unfold writes the columns of images [i0, i1) of x into wk.col ([cin·9][(i1−i0)·h·w]).
 func (c *conv3x3) unfold(wk *convWorker, x []float32, i0, i1 int) []float32 {
-	hw := c.h * c.w
-	nb := i1 - i0
-	src := x[:c.cin*c.n*hw]
-	if nb != c.n {
-		// Each channel's images [i0, i1) are contiguous; gather them so the chunk is a dense tensor.
-		for ci := 0; ci < c.cin; ci++ {
-			copy(wk.xs[ci*nb*hw:(ci+1)*nb*hw], x[(ci*c.n+i0)*hw:(ci*c.n+i1)*hw])
-		}
-		src = wk.xs[:c.cin*nb*hw]
-	}
-	col := wk.col[:c.cin*9*nb*hw]
-	kernels.Im2col3x3(col, src, nb, c.cin, c.h, c.w)
+	col := wk.col[:c.cin*9*(i1-i0)*c.h*c.w]
+	kernels.Im2col3x3Images(col, x[:c.cin*c.n*c.h*c.w], c.n, c.cin, c.h, c.w, i0, i1)
 	return col
 }
 

@@ -37,6 +37,7 @@ func All(isa gen.ISA) {
 	Adam(isa)
 	MaxPool(isa)
 	Conv1(isa)
+	Im2colTap(isa)
 }
 
 func (k *g) mem(base reg.Register, off int) Mem {
