@@ -8,7 +8,7 @@ APT      = DEBIAN_FRONTEND=noninteractive apt-get
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATASET := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: setup setup-compare run train report bench bench-openblas bench-torch benchstat test test-go test-noasm test-arm64 vet asm asm-check fuzz clean
+.PHONY: setup setup-compare run train report bench bench-openblas bench-torch bench-torch-train benchstat test test-go test-noasm test-arm64 vet asm asm-check fuzz clean
 
 # setup installs what the kit needs from Debian: the dataset, qemu for the arm64 tests.
 setup:
@@ -60,6 +60,14 @@ bench-torch: setup-compare
 	$(TORCH_ENV) /usr/bin/python3 testdata/torch_bench.py --count 6 --threads 2 > $(OUT)/bench-pytorch.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat -table '' -col /impl -filter '/threads:2 -.unit:GFLOP/s' \
 	  $(OUT)/bench-pytorch.txt $(OUT)/bench-simdnn.txt
+
+# bench-torch-train does the same for one training step at batch 128 (the root package's
+# BenchmarkTrainStep against the same step in PyTorch): the ratio behind the epoch times.
+bench-torch-train: setup-compare
+	mkdir -p $(OUT)
+	$(GO) test -run '^$$' -bench 'TrainStep' -count 6 . | sed -e 's|^BenchmarkTrainStep/|BenchmarkTrainStep/impl=simdnn/|' -e 's|^\(Benchmark[^ \t]*\)-[0-9]*|\1|' > $(OUT)/train-simdnn.txt
+	$(TORCH_ENV) /usr/bin/python3 testdata/torch_bench.py --train --count 6 --threads 2 > $(OUT)/train-pytorch.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat -table '' -col /impl $(OUT)/train-pytorch.txt $(OUT)/train-simdnn.txt
 
 # bench-openblas puts Debian's OpenBLAS (cgo, test-only build tag) beside our SGEMM in one benchstat
 # table, threads=1 and 2. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset so OpenBLAS picks its own

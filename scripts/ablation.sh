@@ -28,6 +28,7 @@ RUNS='
 10-ann-early|--model ann --patience 3
 10-ann-early5|--model ann --patience 5
 11-cnn-early|--model cnn --patience 3
+11-cnn-early5|--model cnn --patience 5
 12-cnn-warmup|--model cnn --warmup 2
 13-cnn-cosine|--model cnn --schedule cosine --warmup 1
 14-cnn-onecycle|--model cnn --schedule onecycle --lr 0.003

@@ -14,7 +14,10 @@ MALLOC_TRIM_THRESHOLD_), since otherwise page faults on fresh activation buffers
 Those variables act at process start, so the script re-executes itself with them unless they are
 already set. Models are in eval mode under no_grad; oneDNN runs the convolutions.
 
-Usage: /usr/bin/python3 testdata/torch_bench.py [--count 6] [--benchtime 1.0] [--model all]
+With --train it times one training step at batch 128 instead (forward in training mode,
+cross-entropy, backward, Adam), named like the root package's BenchmarkTrainStep.
+
+Usage: /usr/bin/python3 testdata/torch_bench.py [--count 6] [--benchtime 1.0] [--model all] [--train]
 """
 import argparse
 import os
@@ -64,6 +67,32 @@ def time_model(model, batch, benchtime):
             n = max(n + 1, min(100 * n, int(n * 1.2 * benchtime * 1e9 / max(dt, 1))))
 
 
+def time_train_step(model, batch, benchtime):
+    """One training step as `train` runs it: forward in training mode, cross-entropy, backward, Adam."""
+    x = torch.randn(batch, 1, 28, 28)
+    y = torch.arange(batch) % 10
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    for _ in range(3):
+        step()
+    n = 1
+    while True:
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            step()
+        dt = time.perf_counter_ns() - t0
+        if dt >= benchtime * 1e9 or n >= 1_000_000:
+            return n, dt / n
+        n = max(n + 1, min(100 * n, int(n * 1.2 * benchtime * 1e9 / max(dt, 1))))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=6, help="runs per benchmark (like go test -count)")
@@ -71,6 +100,8 @@ def main():
     ap.add_argument("--model", default="all", choices=["ann", "cnn", "all"])
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     ap.add_argument("--batch", default="1,128", help="comma-separated batch sizes")
+    ap.add_argument("--train", action="store_true",
+                    help="time one training step at batch 128 instead, named like the root package's BenchmarkTrainStep")
     a = ap.parse_args()
 
     torch.manual_seed(0)
@@ -88,6 +119,14 @@ def main():
         print("cpu: %s" % cpu)
     print("torch: %s" % torch.__version__)
     models = ["ann", "cnn"] if a.model == "all" else [a.model]
+    if a.train:
+        for name in models:
+            for _ in range(a.count):
+                model = ANN() if name == "ann" else CNN()
+                n, ns = time_train_step(model, 128, a.benchtime)
+                print("BenchmarkTrainStep/impl=pytorch/model=%s/batch=128 \t%8d\t%12.0f ns/op\t%12.1f images/s"
+                      % (name, n, ns, 128 * 1e9 / ns), flush=True)
+        return
     for name in models:
         model = (ANN() if name == "ann" else CNN()).eval()
         for batch in [int(b) for b in a.batch.split(",")]:
