@@ -159,6 +159,11 @@ type gemmKernels struct {
 	kernelEx func(k int, a, b, c *float32, ldc int, bias *float32, flags int)
 	strided  []gemmKernelStrided
 
+	// stridedMasked, optional (with strided), is strided for the last, partial column panel:
+	// stridedMasked[r] computes only the columns j with mask>>j&1 set (mask = 1<<nn − 1), reading and
+	// writing nothing else of B and C, so that panel too runs in place with no scratch tile.
+	stridedMasked []gemmKernelMasked
+
 	// gemv4 is SgemvBiasReLU's kernel: y[i] = Σ_p a[i*lda+p]·x[p] for i < m4 (a multiple of 4) and
 	// p < k (a multiple of gemvLanes). nil: the pure-Go loop does all of it.
 	gemv4     func(m4, k int, a *float32, lda int, x, y *float32)
@@ -167,6 +172,9 @@ type gemmKernels struct {
 
 type gemmKernelStrided func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int,
 	bias *float32, flags int)
+
+type gemmKernelMasked func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int,
+	bias *float32, flags int, mask uint32)
 
 // gemmDirectBMaxM: with strided kernels, B is read in place (not packed) when C has at most this many
 // rows, because each packed B panel would be reused only m/MR times (the im2col GEMMs of the CNN have
@@ -358,6 +366,7 @@ func (p *gemmPart) run() {
 	strided := g.strided != nil
 	directA := strided && j.alpha == 1
 	directB := strided && !j.transB && j.m <= gemmDirectBMaxM
+	masked := strided && g.stridedMasked != nil
 
 	buf := getGemmBuf()
 	defer putGemmBuf(buf)
@@ -401,7 +410,7 @@ func (p *gemmPart) run() {
 				switch {
 				case !directB:
 					packB(buf.bp, j.b, j.ldb, j.transB, pc, kcur, jc, ncur, nr)
-				case ncur%nr != 0:
+				case ncur%nr != 0 && !masked:
 					// In place but for the last, partial panel: packed (zero-padded), as the kernel
 					// reads whole NR-wide rows.
 					last := ncur / nr * nr
@@ -425,7 +434,7 @@ func (p *gemmPart) run() {
 						switch {
 						case !directB:
 							bpanel = &buf.bp[jr*kcur]
-						case nn == nr:
+						case nn == nr || masked:
 							bpanel, ldb = &j.b[pc*j.ldb+jc+jr], j.ldb
 						}
 						ci := (ic+ir)*j.ldc + jc + jr
@@ -436,6 +445,10 @@ func (p *gemmPart) run() {
 							}
 							if nn == nr {
 								g.strided[mm](kcur, apanel, rsa, csa, bpanel, ldb, &j.c[ci], j.ldc, bias, flags)
+								continue
+							}
+							if masked {
+								g.stridedMasked[mm](kcur, apanel, rsa, csa, bpanel, ldb, &j.c[ci], j.ldc, bias, flags, uint32(1)<<nn-1)
 								continue
 							}
 							g.strided[mm](kcur, apanel, rsa, csa, bpanel, ldb, &buf.tmp[0], nr, nil, 0)

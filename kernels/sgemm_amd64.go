@@ -19,6 +19,11 @@ var (
 			sgemmKernel_4x32_avx512, sgemmKernel_5x32_avx512, sgemmKernel_6x32_avx512,
 			sgemmKernel_7x32_avx512, sgemmKernel_8x32_avx512, sgemmKernel_9x32_avx512,
 			sgemmKernel_10x32_avx512, sgemmKernel_11x32_avx512, sgemmKernel_12x32_avx512},
+		stridedMasked: []gemmKernelMasked{nil,
+			sgemmKernelMasked_1x32_avx512, sgemmKernelMasked_2x32_avx512, sgemmKernelMasked_3x32_avx512,
+			sgemmKernelMasked_4x32_avx512, sgemmKernelMasked_5x32_avx512, sgemmKernelMasked_6x32_avx512,
+			sgemmKernelMasked_7x32_avx512, sgemmKernelMasked_8x32_avx512, sgemmKernelMasked_9x32_avx512,
+			sgemmKernelMasked_10x32_avx512, sgemmKernelMasked_11x32_avx512, sgemmKernelMasked_12x32_avx512},
 	}
 	gemmAVX2 = gemmKernels{
 		gemv4: gemv4_avx2, gemvLanes: 8,

@@ -231,3 +231,231 @@ func sgemmKernel_2x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ld
 //	}
 //	c[i*ldc+j] = acc
 func sgemmKernel_1x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+// sgemmKernelMasked_12x32_avx512 is the SGEMM micro-kernel for a 12×32 tile of C. For k ≥ 0 it computes,
+// for i < 12, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_12x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_11x32_avx512 is the SGEMM micro-kernel for a 11×32 tile of C. For k ≥ 0 it computes,
+// for i < 11, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_11x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_10x32_avx512 is the SGEMM micro-kernel for a 10×32 tile of C. For k ≥ 0 it computes,
+// for i < 10, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_10x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_9x32_avx512 is the SGEMM micro-kernel for a 9×32 tile of C. For k ≥ 0 it computes,
+// for i < 9, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_9x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_8x32_avx512 is the SGEMM micro-kernel for a 8×32 tile of C. For k ≥ 0 it computes,
+// for i < 8, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_8x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_7x32_avx512 is the SGEMM micro-kernel for a 7×32 tile of C. For k ≥ 0 it computes,
+// for i < 7, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_7x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_6x32_avx512 is the SGEMM micro-kernel for a 6×32 tile of C. For k ≥ 0 it computes,
+// for i < 6, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_6x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_5x32_avx512 is the SGEMM micro-kernel for a 5×32 tile of C. For k ≥ 0 it computes,
+// for i < 5, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_5x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_4x32_avx512 is the SGEMM micro-kernel for a 4×32 tile of C. For k ≥ 0 it computes,
+// for i < 4, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_4x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_3x32_avx512 is the SGEMM micro-kernel for a 3×32 tile of C. For k ≥ 0 it computes,
+// for i < 3, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_3x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_2x32_avx512 is the SGEMM micro-kernel for a 2×32 tile of C. For k ≥ 0 it computes,
+// for i < 2, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_2x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_1x32_avx512 is the SGEMM micro-kernel for a 1×32 tile of C. For k ≥ 0 it computes,
+// for i < 1, j < 32 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_1x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)

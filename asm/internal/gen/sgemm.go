@@ -50,17 +50,39 @@ func Header() {
 // A and B are addressed through strides, so the same code runs on packed panels (A: rsa = 1,
 // csa = MR; B: ldb = NR) and straight on the caller's row-major or transposed matrices, which the
 // driver then does not need to pack.
-func SgemmKernel(isa ISA, rows, nr, unroll int) {
+func SgemmKernel(isa ISA, rows, nr, unroll int) { sgemmKernel(isa, rows, nr, unroll, false) }
+
+// SgemmKernelMasked emits sgemmKernelMasked_<rows>x<nr>_<isa>, SgemmKernel for the last, partial
+// column panel of C: a column mask (AVX-512 only) limits every B load and every C load and store to
+// the tile's valid columns, so the driver runs it in place on the caller's B and C. Without it that
+// panel went through a packed, zero-padded copy of B, a scratch tile and a scalar merge in Go, which
+// cost the im2col GEMMs, whose widths (images × 49 or 196 pixels) are rarely a multiple of 32, up to
+// a tenth of their time.
+func SgemmKernelMasked(isa ISA, rows, nr, unroll int) {
+	if isa.Lanes != 16 {
+		panic("masked kernels need AVX-512's mask registers")
+	}
+	sgemmKernel(isa, rows, nr, unroll, true)
+}
+
+func sgemmKernel(isa ISA, rows, nr, unroll int, masked bool) {
 	mr := rows
 	nv := nr / isa.Lanes
 	if nv*isa.Lanes != nr {
 		panic("nr must be a multiple of the vector width")
 	}
 	name := fmt.Sprintf("sgemmKernel_%dx%d_%s", mr, nr, isa.Name)
-	TEXT(name, NOSPLIT, "func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)")
+	sig := "func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)"
+	cols := fmt.Sprintf("j < %d", nr)
+	if masked {
+		name = fmt.Sprintf("sgemmKernelMasked_%dx%d_%s", mr, nr, isa.Name)
+		sig = "func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)"
+		cols = fmt.Sprintf("j < %d with mask>>j&1 == 1 (no other column of B or C is read or written)", nr)
+	}
+	TEXT(name, NOSPLIT, sig)
 	Doc(
 		fmt.Sprintf("%s is the SGEMM micro-kernel for a %d×%d tile of C. For k ≥ 0 it computes,", name, mr, nr),
-		fmt.Sprintf("for i < %d, j < %d:", mr, nr),
+		fmt.Sprintf("for i < %d, %s:", mr, cols),
 		"",
 		"	var acc float32",
 		"	for p := 0; p < k; p++ {",
@@ -81,6 +103,17 @@ func SgemmKernel(isa ISA, rows, nr, unroll int) {
 	b := Load(Param("b"), GP64())
 	ldb := Load(Param("ldb"), GP64())
 	SHLQ(Imm(2), ldb)
+	var km []reg.OpmaskVirtual // per B vector: its valid lanes
+	if masked {
+		m := Load(Param("mask"), GP32())
+		for v := 0; v < nv; v++ {
+			km = append(km, K())
+			KMOVW(m, km[v])
+			if v < nv-1 {
+				SHRL(Imm(16), m)
+			}
+		}
+	}
 
 	// Fetch the C tile while the k loop runs: its rows are ldc apart, usually far outside L1.
 	{
@@ -146,6 +179,10 @@ func SgemmKernel(isa ISA, rows, nr, unroll int) {
 	}
 	step := func(u int) {
 		for v := 0; v < nv; v++ {
+			if masked {
+				VMOVUPS_Z(Mem{Base: b, Disp: v * isa.Lanes * 4}, km[v], bv[v])
+				continue
+			}
 			VMOVUPS(Mem{Base: b, Disp: v * isa.Lanes * 4}, bv[v])
 		}
 		for i := 0; i < mr; i++ {
@@ -204,6 +241,10 @@ func SgemmKernel(isa ISA, rows, nr, unroll int) {
 	cr := Load(Param("c"), GP64())
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
+			if masked {
+				VADDPS_Z(Mem{Base: cr, Disp: v * isa.Lanes * 4}, acc[i][v], km[v], acc[i][v])
+				continue
+			}
 			VADDPS(Mem{Base: cr, Disp: v * isa.Lanes * 4}, acc[i][v], acc[i][v])
 		}
 		if i < mr-1 {
@@ -240,6 +281,10 @@ func SgemmKernel(isa ISA, rows, nr, unroll int) {
 	cw := Load(Param("c"), GP64())
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
+			if masked {
+				VMOVUPS(acc[i][v], km[v], Mem{Base: cw, Disp: v * isa.Lanes * 4})
+				continue
+			}
 			VMOVUPS(acc[i][v], Mem{Base: cw, Disp: v * isa.Lanes * 4})
 		}
 		if i < mr-1 {
