@@ -51,7 +51,7 @@ func Im2colTap(isa gen.ISA) {
 	SHRL(Imm(16), sm)
 	KMOVW(lm, l1)
 	KMOVW(sm, s1)
-	wide := GP64() // nonzero: rows span two vectors
+	wide := GP64()        // nonzero: rows span two vectors
 	MOVL(sm, wide.As32()) // smask >> 16
 	zero := ZMM()
 	VXORPS(zero, zero, zero)
