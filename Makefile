@@ -8,7 +8,7 @@ APT      = DEBIAN_FRONTEND=noninteractive apt-get
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATASET := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: setup setup-compare run train report bench bench-openblas bench-torch bench-torch-train benchstat test test-go test-noasm test-arm64 vet asm asm-check fuzz clean
+.PHONY: setup setup-compare run train report bench bench-openblas bench-torch bench-torch-train benchstat test test-go test-race test-noasm test-arm64 vet asm asm-check fuzz clean
 
 # setup installs what the kit needs from Debian: the dataset, qemu for the arm64 tests.
 setup:
@@ -87,6 +87,11 @@ vet:
 test-go:
 	$(GO) test -count=1 -timeout 30m ./...
 
+# The concurrent paths (a batch split between workers, one image on two cores, many goroutines on one
+# model) under the race detector.
+test-race:
+	$(GO) test -count=1 -race -run 'Concurrent|OneImage' ./nn .
+
 # The pure-Go build: -short skips the long training runs, which test-go ran on the same Go code.
 test-noasm:
 	$(GO) test -count=1 -timeout 30m -short -tags noasm ./...
@@ -96,7 +101,7 @@ test-arm64:
 	GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static ./kernels/...
 	QEMU_CPU=cortex-a53 GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static ./kernels/...
 
-test: setup vet asm-check test-go test-noasm test-arm64
+test: setup vet asm-check test-go test-race test-noasm test-arm64
 
 # asm regenerates every generated amd64 file from its avo generator: the program in
 # asm/<family>/<isa>/ writes kernels/<family>_<isa>_amd64.s and its stubs kernels/<family>_<isa>_amd64.go.

@@ -30,6 +30,9 @@ type Inference struct {
 	// threads instead. Measured with bench on 2 cores, ANN, split vs not: batch 32 83k vs 129k
 	// images/s, 128 218k vs 179k, 512 271k vs 214k.
 	minPart int
+	// plan1 divides the layers of a single image between two cores (infer_one.go); nil when the
+	// graph has layers it cannot divide by channels.
+	plan1 []onePart
 
 	profile atomic.Bool
 	mu      sync.Mutex
@@ -267,6 +270,7 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 		}
 	}
 	g.threads.Store(int32(runtime.GOMAXPROCS(0)))
+	g.plan1 = g.onePlan()
 	return g, nil
 }
 
@@ -461,11 +465,14 @@ func (g *Inference) Forward(x []float32, n int, out []float32) {
 		panic(fmt.Sprintf("nn: Inference.Forward: %d images need len(x) ≥ %d and len(out) ≥ %d, have %d and %d", n, n*784, n*10, len(x), len(out)))
 	}
 	parts := max(1, min(g.Threads(), n/max(g.minPart, 1)))
+	if n == 1 && g.Threads() >= 2 && runtime.GOMAXPROCS(0) >= 2 && g.plan1 != nil && !g.profile.Load() {
+		g.forwardOne(x, out)
+		return
+	}
 	if n == 1 {
-		// One image runs on one thread: splitting its GEMMs (each thread packs the whole im2col
-		// matrix) or its large matrix-vector products costs more in hand-offs than it saves.
-		// Measured with bench on 2 Zen 5 cores: CNN 155 µs on one thread vs 185 µs on two, ANN 34 µs
-		// vs 43 µs.
+		// One image on one thread: splitting its GEMMs the kernels' way costs more than it saves
+		// (see infer_one.go); the residual CNN, whose blocks forwardOne cannot divide, and a
+		// profiled run take this path.
 		serialKernelsBegin()
 		defer serialKernelsEnd()
 		parts = 1

@@ -338,3 +338,53 @@ func TestCompileInferenceErrors(t *testing.T) {
 		t.Error("a negative running variance was accepted")
 	}
 }
+
+// TestInferenceOneImageTwoCores: a single image divided between the caller and the helper by
+// channels gives the serial logits bit for bit, whoever runs which ticket: the helper alone, the
+// caller alone (the helper busy elsewhere), and as they meet in Forward.
+func TestInferenceOneImageTwoCores(t *testing.T) {
+	for _, arch := range []string{"ann", "cnn"} {
+		g, err := CompileInference(arch, inferTestTensors(arch, 7))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.plan1 == nil {
+			t.Fatalf("%s: no plan for one image on two cores", arch)
+		}
+		x := inferTestImages(1, 8)
+		g.SetThreads(1)
+		want := make([]float32, 10)
+		g.Forward(x, 1, want)
+
+		for _, who := range []string{"helper", "caller"} {
+			r := &oneRun{g: g, x: x, ws: g.getWorkspace()}
+			r.refs.Store(1)
+			if who == "helper" {
+				r.help() // every ticket on the helper's own workspace, into the caller's buffers
+			} else {
+				r.work(r.ws)
+			}
+			if int(r.done.Load()) != len(g.plan1) {
+				t.Fatalf("%s, %s alone: %d of %d tickets done", arch, who, r.done.Load(), len(g.plan1))
+			}
+			got := g.oneLogits(r.ws)
+			for j := range want {
+				if got[j] != want[j] {
+					t.Fatalf("%s, %s alone: logit %d = %v, serial gave %v", arch, who, j, got[j], want[j])
+				}
+			}
+			g.putWorkspace(r.ws)
+		}
+
+		g.SetThreads(2)
+		out := make([]float32, 10)
+		for it := 0; it < 50; it++ {
+			g.Forward(x, 1, out)
+			for j := range want {
+				if out[j] != want[j] {
+					t.Fatalf("%s, two cores, call %d: logit %d = %v, serial gave %v", arch, it, j, out[j], want[j])
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,233 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/simdnn/simdnn/kernels"
+)
+
+// One image on two cores. A batch of one has no images to divide, and dividing its GEMMs the way
+// the kernels do (each thread a share of C's rows over the whole im2col matrix) measured slower than
+// one core (CNN 119 vs 107 µs): the second core pulls the im2col matrix from the first one's L2. Here
+// every layer is divided by output channels instead, and each participant unfolds its own copy of
+// the (small) input: duplicated im2col work is cheaper than moving it between cores.
+//
+// The work is a sequence of tickets, one per (layer, part), claimed with an atomic counter by the
+// caller and one helper from the worker pool. A ticket of layer L starts once every ticket of the
+// layers before it is done. The caller never waits for the helper to start: if it is late (or the
+// pool is busy with other calls), the caller claims every ticket itself and the result is the same.
+// Each ticket writes disjoint channels with the same kernels, so the logits do not depend on who ran
+// what.
+
+// onePart is one ticket: part (of parts) of layer.
+type onePart struct {
+	layer, part, parts int
+	before             int32 // tickets of the earlier layers: all must be done first
+}
+
+// onePlan returns the tickets of the graph for one image, or nil when a layer cannot be divided by
+// channels (the residual blocks and global pooling run whole images).
+func (g *Inference) onePlan() []onePart {
+	var plan []onePart
+	for i, l := range g.layers {
+		parts := 1
+		switch l.kind {
+		case infConv, infPoolK:
+			parts = 2
+		case infLinear:
+			if l.cout >= 64 {
+				parts = 2
+			}
+		case infFlat:
+		default:
+			return nil
+		}
+		before := int32(len(plan))
+		for p := 0; p < parts; p++ {
+			plan = append(plan, onePart{layer: i, part: p, parts: parts, before: before})
+		}
+	}
+	return plan
+}
+
+// oneRun is the shared state of one Forward of a single image on two cores.
+type oneRun struct {
+	g      *Inference
+	ws     *infWorkspace // the caller's: activations (and its own scratch)
+	x      []float32
+	next   atomic.Int32 // next ticket to claim
+	done   atomic.Int32 // tickets finished
+	refs   atomic.Int32 // caller and helper; the last one out recycles the run
+	helper bool
+}
+
+var oneRuns = sync.Pool{New: func() any { return new(oneRun) }}
+
+// oneHelper is the second core of forwardOne: one goroutine that, after each run, keeps polling for
+// the next one for a while before it parks. Waking a parked goroutine takes longer than a whole
+// layer here (the scheduler first queues it on the waker's own core), so a stream of single images
+// is only faster with a helper that is already running when the next image comes.
+type oneHelper struct {
+	once   sync.Once
+	post   atomic.Pointer[oneRun]
+	parked atomic.Bool
+	wake   chan struct{}
+}
+
+var oneHelp oneHelper
+
+// oneHelperSpin is how long the helper polls for the next image before it parks.
+const oneHelperSpin = 200 * time.Microsecond
+
+// offer hands r to the helper; false when the helper is busy with another call's image.
+func (h *oneHelper) offer(r *oneRun) bool {
+	h.once.Do(func() {
+		h.wake = make(chan struct{}, 1)
+		go h.loop()
+	})
+	if !h.post.CompareAndSwap(nil, r) {
+		return false
+	}
+	if h.parked.Load() {
+		select {
+		case h.wake <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+func (h *oneHelper) loop() {
+	idle := time.Now()
+	for spins := 0; ; spins++ {
+		if r := h.post.Load(); r != nil {
+			r.help()
+			h.post.Store(nil) // before release: a recycled r may be offered again at once
+			r.release()
+			idle, spins = time.Now(), 0
+			continue
+		}
+		if spins&255 == 255 && time.Since(idle) > oneHelperSpin {
+			h.parked.Store(true)
+			if h.post.Load() == nil {
+				<-h.wake
+			}
+			h.parked.Store(false)
+			idle, spins = time.Now(), 0
+		}
+	}
+}
+
+// help is the helper's side: it borrows its own workspace for scratch and argmax.
+func (r *oneRun) help() {
+	ws := r.g.getWorkspace()
+	r.work(ws)
+	r.g.putWorkspace(ws)
+}
+
+func (r *oneRun) release() {
+	if r.refs.Add(-1) == 0 {
+		*r = oneRun{}
+		oneRuns.Put(r)
+	}
+}
+
+// work claims and runs tickets until none is left. own holds the participant's scratch.
+func (r *oneRun) work(own *infWorkspace) {
+	plan := r.g.plan1
+	for {
+		t := r.next.Add(1) - 1
+		if int(t) >= len(plan) {
+			return
+		}
+		p := plan[t]
+		for spins := 0; r.done.Load() < p.before; spins++ {
+			if spins >= 1<<20 {
+				runtime.Gosched()
+			}
+		}
+		r.g.runPart(r.ws, own, r.x, p)
+		r.done.Add(1)
+	}
+}
+
+// forwardOne computes one image's logits into out with the caller and one helper.
+func (g *Inference) forwardOne(x, out []float32) {
+	g.reserveWorkspaces(2)
+	serialKernelsBegin()
+	defer serialKernelsEnd()
+	r := oneRuns.Get().(*oneRun)
+	r.g, r.x = g, x
+	r.ws = g.getWorkspace()
+	r.refs.Store(2)
+	if !oneHelp.offer(r) {
+		r.refs.Store(1)
+	}
+	r.work(r.ws)
+	total := int32(len(g.plan1))
+	for spins := 0; r.done.Load() < total; spins++ {
+		if spins >= 1<<20 {
+			runtime.Gosched()
+		}
+	}
+	copy(out[:10], g.oneLogits(r.ws))
+	g.putWorkspace(r.ws)
+	r.release()
+}
+
+// oneLogits is where the last layer left the logits: a when the layer count is even, b when odd
+// (runChunk's ping-pong).
+func (g *Inference) oneLogits(ws *infWorkspace) []float32 {
+	if len(g.layers)%2 == 0 {
+		return ws.a[:10]
+	}
+	return ws.b[:10]
+}
+
+// runPart runs one ticket: its share of the output channels of one layer, for one image. Layer i
+// reads the buffer layer i−1 wrote (x for the first) and writes b when i is even, a when odd.
+func (g *Inference) runPart(ws, own *infWorkspace, x []float32, p onePart) {
+	l := &g.layers[p.layer]
+	in, dst := x, ws.b
+	if p.layer > 0 {
+		in = ws.b
+		if p.layer%2 == 0 {
+			in = ws.a
+		}
+		if p.layer%2 == 1 {
+			dst = ws.a
+		}
+	}
+	in = in[:l.inSize()]
+	dst = dst[:l.outSize()]
+	// share returns part p's range [lo, hi) of n channels, the first part rounded to a multiple of q.
+	share := func(n, q int) (int, int) {
+		if p.parts == 1 {
+			return 0, n
+		}
+		s := min(n, (n/2+q-1)/q*q)
+		if p.part == 0 {
+			return 0, s
+		}
+		return s, n
+	}
+	switch l.kind {
+	case infConv:
+		hw, k := l.h*l.w, l.cin*9
+		// Multiples of 8: the direct kernel of the first layer takes output channels in eights.
+		lo, hi := share(l.cout, 8)
+		infConv3x3(dst[lo*hw:hi*hw], in, l.weight[lo*k:hi*k], l.bias[lo:hi], 1, l.cin, hi-lo, l.h, l.w, l.relu, own.scratch)
+	case infPoolK:
+		lo, hi := share(l.cin, 1)
+		ohw := l.oh * l.ow
+		infMaxPool2x2(dst[lo*ohw:hi*ohw], own.idx, in[lo*l.h*l.w:hi*l.h*l.w], hi-lo, l.h, l.w)
+	case infFlat:
+		copy(dst, in)
+	case infLinear:
+		lo, hi := share(l.cout, 4)
+		kernels.SgemvBiasReLU(hi-lo, l.cin, l.weight[lo*l.cin:hi*l.cin], l.cin, in, l.bias[lo:hi], l.relu, dst[lo:hi])
+	}
+}
