@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -356,21 +357,36 @@ func TestInferenceOneImageTwoCores(t *testing.T) {
 		want := make([]float32, 10)
 		g.Forward(x, 1, want)
 
-		for _, who := range []string{"helper", "caller"} {
+		for _, who := range []string{"caller alone", "helper first"} {
 			r := &oneRun{g: g, x: x, ws: g.getWorkspace()}
-			r.refs.Store(1)
-			if who == "helper" {
-				r.help() // every ticket on the helper's own workspace, into the caller's buffers
+			r.refs.Store(2)
+			done := make(chan struct{})
+			if who == "helper first" {
+				// The helper claims its first ticket before the caller starts, so it runs at least
+				// that one; the rest is a race, which must not change the logits.
+				first := -1
+				for t, p := range g.plan1 {
+					if p.part == 1 {
+						first = t
+						break
+					}
+				}
+				go func() { r.help(); close(done) }()
+				for !r.claimed[first].Load() {
+					runtime.Gosched()
+				}
 			} else {
-				r.work(r.ws)
+				close(done) // the helper never comes: the caller claims every ticket
 			}
-			if int(r.done.Load()) != len(g.plan1) {
-				t.Fatalf("%s, %s alone: %d of %d tickets done", arch, who, r.done.Load(), len(g.plan1))
+			r.work(r.ws, false)
+			for r.done.Load() < int32(len(g.plan1)) {
+				runtime.Gosched()
 			}
+			<-done
 			got := g.oneLogits(r.ws)
 			for j := range want {
 				if got[j] != want[j] {
-					t.Fatalf("%s, %s alone: logit %d = %v, serial gave %v", arch, who, j, got[j], want[j])
+					t.Fatalf("%s, %s: logit %d = %v, serial gave %v", arch, who, j, got[j], want[j])
 				}
 			}
 			g.putWorkspace(r.ws)
