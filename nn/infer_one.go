@@ -62,13 +62,13 @@ func (g *Inference) onePlan() []onePart {
 
 // oneRun is the shared state of one Forward of a single image on two cores.
 type oneRun struct {
-	g      *Inference
-	ws     *infWorkspace // the caller's: activations (and its own scratch)
-	x      []float32
+	g       *Inference
+	ws      *infWorkspace // the caller's: activations (and its own scratch)
+	x       []float32
 	claimed [onePlanMax]atomic.Bool // per ticket: someone runs it
-	done   atomic.Int32 // tickets finished
-	refs   atomic.Int32 // caller and helper; the last one out recycles the run
-	helper bool
+	done    atomic.Int32            // tickets finished
+	refs    atomic.Int32            // caller and helper; the last one out recycles the run
+	helper  bool
 }
 
 var oneRuns = sync.Pool{New: func() any { return new(oneRun) }}
