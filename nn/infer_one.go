@@ -68,7 +68,6 @@ type oneRun struct {
 	claimed [onePlanMax]atomic.Bool // per ticket: someone runs it
 	done    atomic.Int32            // tickets finished
 	refs    atomic.Int32            // caller and helper; the last one out recycles the run
-	helper  bool
 }
 
 var oneRuns = sync.Pool{New: func() any { return new(oneRun) }}
