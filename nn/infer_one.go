@@ -15,12 +15,12 @@ import (
 // every layer is divided by output channels instead, and each participant unfolds its own copy of
 // the (small) input: duplicated im2col work is cheaper than moving it between cores.
 //
-// The work is a sequence of tickets, one per (layer, part), claimed with an atomic counter by the
-// caller and one helper from the worker pool. A ticket of layer L starts once every ticket of the
-// layers before it is done. The caller never waits for the helper to start: if it is late (or the
-// pool is busy with other calls), the caller claims every ticket itself and the result is the same.
-// Each ticket writes disjoint channels with the same kernels, so the logits do not depend on who ran
-// what.
+// The work is a sequence of tickets, one per (layer, part), run by the caller and one helper
+// goroutine (oneHelper); a ticket is claimed before it runs, and a ticket of layer L starts once
+// every ticket of the layers before it is done. The caller never waits for the helper to start: if
+// it is late (or busy with another call's image), the caller claims the helper's tickets too and
+// the result is the same. Each ticket writes disjoint channels with the same kernels, so the logits
+// do not depend on who ran what.
 
 // onePart is one ticket: part (of parts) of layer.
 type onePart struct {
