@@ -191,8 +191,10 @@ func TestConv3x3BiasReLU(t *testing.T) {
 func FuzzConv3x3(f *testing.F) {
 	f.Add(uint8(1), uint8(1), uint8(2), uint8(3), uint8(3), uint64(1))
 	f.Add(uint8(2), uint8(3), uint8(5), uint8(7), uint8(4), uint64(2))
+	f.Add(uint8(1), uint8(2), uint8(13), uint8(5), uint8(29), uint64(4))
 	f.Fuzz(func(t *testing.T, n, cin, cout, h, w uint8, seed uint64) {
-		N, Cin, Cout, H, W := int(n%3)+1, int(cin%4)+1, int(cout%9)+1, int(h%12)+1, int(w%12)+1
+		// Widths to 36 reach the two-vector rows of the AVX-512 im2col and the reference past 32.
+		N, Cin, Cout, H, W := int(n%3)+1, int(cin%4)+1, int(cout%9)+1, int(h%12)+1, int(w%36)+1
 		r := rand.New(rand.NewPCG(seed, 7))
 		src := ewRand(r, Cin*N*H*W, 2, false)
 		weight, bias := ewRand(r, Cout*Cin*9, 1, false), ewRand(r, Cout, 1, false)
