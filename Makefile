@@ -88,9 +88,10 @@ test-go:
 	$(GO) test -count=1 -timeout 30m ./...
 
 # The concurrent paths (a batch split between workers, one image on two cores, many goroutines on one
-# model) under the race detector.
+# model, a GEMM's pieces pulled by several threads) under the race detector.
 test-race:
 	$(GO) test -count=1 -race -run 'Concurrent|OneImage' ./nn .
+	$(GO) test -count=1 -race -run 'ThreadedPieces' ./kernels
 
 # The pure-Go build: -short skips the long training runs, which test-go ran on the same Go code.
 test-noasm:

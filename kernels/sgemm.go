@@ -251,31 +251,62 @@ func (j *gemmJob) threadCount() int {
 	return t
 }
 
-// gemmPart is one thread's share of a job: rows [i0, i1) × columns [j0, j1) of C.
+// gemmPart is one piece of a job: rows [i0, i1) × columns [j0, j1) of C.
 type gemmPart struct {
 	job            *gemmJob
 	i0, i1, j0, j1 int
-	wg             *sync.WaitGroup
 }
 
+// gemmCall is one multi-threaded product: its pieces are pulled by the caller and the workers it
+// woke from one counter, so a worker that starts late (waking a parked goroutine took 90 µs here,
+// a third of a 128×256×1152 product) takes what is left instead of holding the caller up with a
+// fixed share. The last participant out recycles the call.
 type gemmCall struct {
 	job   gemmJob
 	parts [gemmMaxParts]gemmPart
-	wg    sync.WaitGroup
+	n     int32
+	next  atomic.Int32 // next piece to take
+	left  atomic.Int32 // pieces not finished
+	refs  atomic.Int32
 }
 
 var (
 	gemmCalls   = sync.Pool{New: func() any { return new(gemmCall) }}
 	gemmWorkers sync.Once
-	gemmQueue   chan *gemmPart
+	gemmQueue   chan *gemmCall
 )
 
 func gemmWorker() {
-	for p := range gemmQueue {
-		p.run()
-		p.wg.Done()
+	for c := range gemmQueue {
+		c.pull()
+		c.release()
 	}
 }
+
+// pull runs pieces until none is left to take.
+func (c *gemmCall) pull() {
+	for {
+		i := c.next.Add(1) - 1
+		if i >= c.n {
+			return
+		}
+		c.parts[i].run()
+		c.left.Add(-1)
+	}
+}
+
+func (c *gemmCall) release() {
+	if c.refs.Add(-1) == 0 {
+		// Drop references to the caller's slices before pooling.
+		c.job = gemmJob{}
+		c.parts = [gemmMaxParts]gemmPart{}
+		gemmCalls.Put(c)
+	}
+}
+
+// gemmPiecesPerThread: pieces per thread when the split allows finer pieces, so that a late worker
+// and the caller even out.
+const gemmPiecesPerThread = 4
 
 func sgemm(j *gemmJob) {
 	impl := current.Load()
@@ -285,41 +316,55 @@ func sgemm(j *gemmJob) {
 	job.impl = impl
 
 	t := j.threadCount()
-	// Split over N when each share keeps at least gemmSplitNPanels whole NR panels (the B panels are
-	// then disjoint and each thread packs only its own), else over M.
+	// Split over N when each thread keeps at least gemmSplitNPanels whole NR panels (the B panels are
+	// then disjoint and each piece packs only its own), else over M. Over M, every piece packs all of
+	// B unless B is read in place, so pieces are finer than one per thread only then.
 	parts := call.parts[:0]
+	g := &impl.gemm
+	bInPlace := g.strided != nil && !j.transB && j.m <= gemmDirectBMaxM
 	if t > 1 && j.n >= t*impl.NR*gemmSplitNPanels {
-		step := roundUp((j.n+t-1)/t, impl.NR)
+		pieces := min(gemmMaxParts, t*gemmPiecesPerThread)
+		step := roundUp((j.n+pieces-1)/pieces, impl.NR)
 		for j0 := 0; j0 < j.n; j0 += step {
 			parts = append(parts, gemmPart{job: job, i0: 0, i1: j.m, j0: j0, j1: min(j0+step, j.n)})
 		}
 	} else if t > 1 && j.m >= t*impl.MR*2 {
-		step := roundUp((j.m+t-1)/t, impl.MR)
+		pieces := t
+		if bInPlace {
+			pieces = min(gemmMaxParts, t*gemmPiecesPerThread, j.m/impl.MR)
+		}
+		step := roundUp((j.m+pieces-1)/pieces, impl.MR)
 		for i0 := 0; i0 < j.m; i0 += step {
 			parts = append(parts, gemmPart{job: job, i0: i0, i1: min(i0+step, j.m), j0: 0, j1: j.n})
 		}
 	} else {
 		parts = append(parts, gemmPart{job: job, i0: 0, i1: j.m, j0: 0, j1: j.n})
 	}
-	if len(parts) > 1 {
+	call.n = int32(len(parts))
+	call.next.Store(0)
+	call.left.Store(int32(len(parts)))
+	helpers := min(t, len(parts)) - 1
+	call.refs.Store(int32(1 + helpers))
+	if helpers > 0 {
 		gemmWorkers.Do(func() {
-			gemmQueue = make(chan *gemmPart)
+			gemmQueue = make(chan *gemmCall, gemmMaxParts)
 			for range runtime.NumCPU() + 1 {
 				go gemmWorker()
 			}
 		})
-		call.wg.Add(len(parts) - 1)
-		for i := 1; i < len(parts); i++ {
-			parts[i].wg = &call.wg
-			gemmQueue <- &parts[i]
+		for range helpers {
+			gemmQueue <- call
 		}
 	}
-	parts[0].run()
-	call.wg.Wait()
-	// Drop references to the caller's slices before pooling.
-	call.job = gemmJob{}
-	call.parts = [gemmMaxParts]gemmPart{}
-	gemmCalls.Put(call)
+	call.pull()
+	// What is left is at most one piece per worker, already running: wait for it without parking,
+	// since waking this goroutine again would cost as much as the piece.
+	for spins := 0; call.left.Load() > 0; spins++ {
+		if spins&63 == 63 {
+			runtime.Gosched()
+		}
+	}
+	call.release()
 }
 
 // gemmBuf holds one thread's packing buffers, 64-byte aligned, reused across calls.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -386,6 +387,54 @@ func TestGemmMicroKernelContract(t *testing.T) {
 						t.Fatalf("k=%d flags=%d: index %d: got %v, want %v", k, flags, i, g, w)
 					}
 				}
+			}
+		}
+	})
+}
+
+// TestSgemmThreadedPieces: a product split into pieces that the caller and the workers pull from one
+// counter gives the one-thread result bit for bit, for splits over N and over M (B in place, and B
+// packed), from several goroutines at once so that workers start late and calls overlap (run it
+// under -race: `make test-race`).
+func TestSgemmThreadedPieces(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, impl Impl) {
+		shapes := [][3]int{
+			{64, 40 * impl.NR, 96},          // over N
+			{200, 100, 128},                 // over M, B in place
+			{gemmDirectBMaxM + 40, 64, 128}, // over M, B packed
+		}
+		for _, s := range shapes {
+			m, n, k := s[0], s[1], s[2]
+			r := rand.New(rand.NewPCG(uint64(m), uint64(n)))
+			a, b := ewRand(r, m*k, 1, false), ewRand(r, k*n, 1, false)
+			bias := ewRand(r, m, 1, false)
+			want := make([]float32, m*n)
+			prev := SetMaxThreads(1)
+			SgemmBiasReLU(m, n, k, a, k, b, n, bias, true, want, n)
+			SetMaxThreads(2)
+			var wg sync.WaitGroup
+			errs := make(chan string, 8)
+			for g := 0; g < 4; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c := make([]float32, m*n)
+					for it := 0; it < 3; it++ {
+						SgemmBiasReLU(m, n, k, a, k, b, n, bias, true, c, n)
+						for i := range want {
+							if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+								errs <- fmt.Sprintf("%d×%d×%d: c[%d] = %v, one thread gave %v", m, n, k, i, c[i], want[i])
+								return
+							}
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			SetMaxThreads(prev)
+			close(errs)
+			for e := range errs {
+				t.Error(e)
 			}
 		}
 	})
