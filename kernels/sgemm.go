@@ -238,6 +238,11 @@ type gemmJob struct {
 	impl           *Impl
 }
 
+// bInPlace reports whether the driver reads B in place rather than packing it (gemmDirectBMaxM).
+func (j *gemmJob) bInPlace(g *gemmKernels) bool {
+	return g.strided != nil && !j.transB && j.m <= gemmDirectBMaxM
+}
+
 // threadCount is how many threads the job may use: SetMaxThreads's cap, the call's own cap, and one
 // for a product too small to pay for a second.
 func (j *gemmJob) threadCount() int {
@@ -320,8 +325,6 @@ func sgemm(j *gemmJob) {
 	// then disjoint and each piece packs only its own), else over M. Over M, every piece packs all of
 	// B unless B is read in place, so pieces are finer than one per thread only then.
 	parts := call.parts[:0]
-	g := &impl.gemm
-	bInPlace := g.strided != nil && !j.transB && j.m <= gemmDirectBMaxM
 	if t > 1 && j.n >= t*impl.NR*gemmSplitNPanels {
 		pieces := min(gemmMaxParts, t*gemmPiecesPerThread)
 		step := roundUp((j.n+pieces-1)/pieces, impl.NR)
@@ -330,7 +333,7 @@ func sgemm(j *gemmJob) {
 		}
 	} else if t > 1 && j.m >= t*impl.MR*2 {
 		pieces := t
-		if bInPlace {
+		if j.bInPlace(&impl.gemm) {
 			pieces = min(gemmMaxParts, t*gemmPiecesPerThread, j.m/impl.MR)
 		}
 		step := roundUp((j.m+pieces-1)/pieces, impl.MR)
@@ -415,8 +418,8 @@ func (p *gemmPart) run() {
 	kc, mc, nc := gemmBlocks(mr, nr, j.k)
 	strided := g.strided != nil
 	directA := strided && j.alpha == 1
-	directB := strided && !j.transB && j.m <= gemmDirectBMaxM
-	masked := strided && g.stridedMasked != nil
+	directB := j.bInPlace(g)
+	masked := g.stridedMasked != nil // only sets with strided kernels have it
 
 	buf := getGemmBuf()
 	defer putGemmBuf(buf)

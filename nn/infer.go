@@ -520,16 +520,28 @@ func (g *Inference) run(ws *infWorkspace, x []float32, n int, out []float32) {
 	}
 }
 
+// layerIO returns the buffers layer i reads and writes: the first layer reads the caller's images x
+// in place; the layers then alternate between the two workspace buffers (layer i writes b when i is
+// even, a when odd: see bufSizes). Layer i−1's output is layer i's input.
+func (ws *infWorkspace) layerIO(x []float32, i int) (in, out []float32) {
+	switch {
+	case i == 0:
+		return x, ws.b
+	case i%2 == 0:
+		return ws.a, ws.b
+	default:
+		return ws.b, ws.a
+	}
+}
+
 func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32, prof bool) {
-	// The first layer reads the caller's images in place; the layers then alternate between the two
-	// workspace buffers (layer i writes b when i is even, a when odd: see bufSizes).
-	cur, next := x, ws.b
 	var t0 time.Time
 	if prof {
 		t0 = time.Now()
 	}
 	for i := range g.layers {
 		l := &g.layers[i]
+		cur, next := ws.layerIO(x, i)
 		in := cur[:l.inSize()*n]
 		dst := next[:l.outSize()*n]
 		switch l.kind {
@@ -546,11 +558,6 @@ func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32
 		case infLinear:
 			infGemmBias(l.cout, n, l.cin, l.weight, in, l.bias, l.relu, dst)
 		}
-		if i == 0 {
-			cur, next = next, ws.a
-		} else {
-			cur, next = next, cur
-		}
 		if prof {
 			t1 := time.Now()
 			ws.nanos[i] += int64(t1.Sub(t0))
@@ -558,9 +565,10 @@ func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32
 			t0 = t1
 		}
 	}
-	// The logits are [10][n]; the caller wants [n][10].
+	// The logits are [10][n], in the buffer the last layer wrote; the caller wants [n][10].
+	_, logits := ws.layerIO(x, len(g.layers)-1)
 	for o := 0; o < 10; o++ {
-		row := cur[o*n : (o+1)*n]
+		row := logits[o*n : (o+1)*n]
 		for i, v := range row {
 			out[i*10+o] = v
 		}

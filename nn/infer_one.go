@@ -150,7 +150,7 @@ func (r *oneRun) release() {
 // then costs nothing but the parallelism.
 func (r *oneRun) work(own *infWorkspace, helper bool) {
 	for t, p := range r.g.plan1 {
-		if mine := p.part == 1; mine != helper && (helper || p.parts == 1) {
+		if helper && p.part != 1 {
 			continue
 		}
 		if !r.claimed[t].CompareAndSwap(false, true) {
@@ -190,29 +190,17 @@ func (g *Inference) forwardOne(x, out []float32) {
 	r.release()
 }
 
-// oneLogits is where the last layer left the logits: a when the layer count is even, b when odd
-// (runChunk's ping-pong).
+// oneLogits is where the last layer left the logits.
 func (g *Inference) oneLogits(ws *infWorkspace) []float32 {
-	if len(g.layers)%2 == 0 {
-		return ws.a[:10]
-	}
-	return ws.b[:10]
+	_, out := ws.layerIO(nil, len(g.layers)-1)
+	return out[:10]
 }
 
-// runPart runs one ticket: its share of the output channels of one layer, for one image. Layer i
-// reads the buffer layer i−1 wrote (x for the first) and writes b when i is even, a when odd.
+// runPart runs one ticket: its share of the output channels of one layer, for one image, in the
+// buffers runChunk would use (layerIO).
 func (g *Inference) runPart(ws, own *infWorkspace, x []float32, p onePart) {
 	l := &g.layers[p.layer]
-	in, dst := x, ws.b
-	if p.layer > 0 {
-		in = ws.b
-		if p.layer%2 == 0 {
-			in = ws.a
-		}
-		if p.layer%2 == 1 {
-			dst = ws.a
-		}
-	}
+	in, dst := ws.layerIO(x, p.layer)
 	in = in[:l.inSize()]
 	dst = dst[:l.outSize()]
 	// share returns part p's range [lo, hi) of n channels, the first part rounded to a multiple of q.
