@@ -34,6 +34,12 @@ type ewKernels struct {
 	// im2colTap, where an ISA has it, is im2colTapRef (one (kh, kw) row of im2col for a run of
 	// images); nil means the reference.
 	im2colTap func(out, in []float32, nimg, h, w, istride, kh, kw int)
+
+	// winogradIn and winogradOut, where an ISA has them, are winogradInRef and winogradOutRef (the
+	// transforms of one plane of Winograd F(2×2, 3×3), winograd.go), bit for bit; nil means the
+	// reference, and WinogradF2x3.Pays then reports false.
+	winogradIn  func(v, x []float32, vstride, h, w int)
+	winogradOut func(y, m []float32, mstride, h, w int, bias, lower float32)
 }
 
 var ewGeneric = ewKernels{

@@ -17,7 +17,8 @@ var (
 		lanes: 16, relu: relu_avx512, reluBack: reluBack_avx512, affine: affine_avx512, affineReLU: affineReLU_avx512,
 		add: add_avx512, sum: sum_avx512, sumSqDev: sumSqDev_avx512, sumDot: sumDot_avx512,
 		bnNorm: bnNorm_avx512, bnBack: bnBack_avx512, adam: adam_avx512,
-	}.kernels(maxPoolAVX512, maxPoolBackAVX512).withConv3x3In1(conv3x3In1_avx512).withIm2colTap(im2colTapAVX512)
+	}.kernels(maxPoolAVX512, maxPoolBackAVX512).withConv3x3In1(conv3x3In1_avx512).withIm2colTap(im2colTapAVX512).
+		withWinograd(winogradInAVX512, winogradOutAVX512)
 )
 
 func (k ewKernels) withIm2colTap(f func(out, in []float32, nimg, h, w, istride, kh, kw int)) ewKernels {
@@ -43,6 +44,42 @@ func im2colTapAVX512(out, in []float32, nimg, h, w, istride, kh, kw int) {
 		lmask &^= 1 << (w - 1)
 	}
 	im2colTap_avx512(out, in, nimg, h, w, istride, kh, kw, lmask, smask)
+}
+
+func (k ewKernels) withWinograd(in func(v, x []float32, vstride, h, w int), out func(y, m []float32, mstride, h, w int, bias, lower float32)) ewKernels {
+	k.winogradIn, k.winogradOut = in, out
+	return k
+}
+
+// winogradInAVX512 runs the assembly for planes up to 31 wide (a row in two vectors, tw ≤ 16 tiles in
+// one) with the 16 planes of v apart by at least a tile grid, the reference otherwise. The slicing
+// checks the bounds the assembly relies on.
+func winogradInAVX512(v, x []float32, vstride, h, w int) {
+	th, tw := winogradTiles(h, w)
+	if w > 31 || h <= 0 || w <= 0 || vstride < th*tw {
+		winogradInRef(v, x, vstride, h, w)
+		return
+	}
+	v = v[:15*vstride+th*tw]
+	x = x[:h*w]
+	lmask := (uint32(1)<<w - 1) << 1 // lane c holds column c−1
+	tmask := uint32(1)<<tw - 1
+	winogradIn_avx512(v, x, vstride, h, w, lmask, tmask)
+}
+
+// winogradOutAVX512 runs the assembly for planes up to 32 wide (an output row in two vectors), the
+// reference otherwise. The slicing checks the bounds the assembly relies on.
+func winogradOutAVX512(y, m []float32, mstride, h, w int, bias, lower float32) {
+	if w > 32 || h <= 0 || w <= 0 || mstride < 0 {
+		winogradOutRef(y, m, mstride, h, w, bias, lower)
+		return
+	}
+	th, tw := winogradTiles(h, w)
+	y = y[:h*w]
+	m = m[:15*mstride+th*tw]
+	tmask := uint32(1)<<tw - 1
+	smask := uint32(uint64(1)<<w - 1)
+	winogradOut_avx512(y, m, mstride, h, w, bias, lower, tmask, smask)
 }
 
 func (k ewKernels) withConv3x3In1(f func(dst, pad, weight, bias []float32, cout, h, w, m int, lo float32)) ewKernels {

@@ -1294,3 +1294,383 @@ im2col_next:
 im2col_done:
 	VZEROUPPER
 	RET
+
+DATA winograd_in_idx<>+0(SB)/4, $0x00000000
+DATA winograd_in_idx<>+4(SB)/4, $0x00000002
+DATA winograd_in_idx<>+8(SB)/4, $0x00000004
+DATA winograd_in_idx<>+12(SB)/4, $0x00000006
+DATA winograd_in_idx<>+16(SB)/4, $0x00000008
+DATA winograd_in_idx<>+20(SB)/4, $0x0000000a
+DATA winograd_in_idx<>+24(SB)/4, $0x0000000c
+DATA winograd_in_idx<>+28(SB)/4, $0x0000000e
+DATA winograd_in_idx<>+32(SB)/4, $0x00000010
+DATA winograd_in_idx<>+36(SB)/4, $0x00000012
+DATA winograd_in_idx<>+40(SB)/4, $0x00000014
+DATA winograd_in_idx<>+44(SB)/4, $0x00000016
+DATA winograd_in_idx<>+48(SB)/4, $0x00000018
+DATA winograd_in_idx<>+52(SB)/4, $0x0000001a
+DATA winograd_in_idx<>+56(SB)/4, $0x0000001c
+DATA winograd_in_idx<>+60(SB)/4, $0x0000001e
+DATA winograd_in_idx<>+64(SB)/4, $0x00000001
+DATA winograd_in_idx<>+68(SB)/4, $0x00000003
+DATA winograd_in_idx<>+72(SB)/4, $0x00000005
+DATA winograd_in_idx<>+76(SB)/4, $0x00000007
+DATA winograd_in_idx<>+80(SB)/4, $0x00000009
+DATA winograd_in_idx<>+84(SB)/4, $0x0000000b
+DATA winograd_in_idx<>+88(SB)/4, $0x0000000d
+DATA winograd_in_idx<>+92(SB)/4, $0x0000000f
+DATA winograd_in_idx<>+96(SB)/4, $0x00000011
+DATA winograd_in_idx<>+100(SB)/4, $0x00000013
+DATA winograd_in_idx<>+104(SB)/4, $0x00000015
+DATA winograd_in_idx<>+108(SB)/4, $0x00000017
+DATA winograd_in_idx<>+112(SB)/4, $0x00000019
+DATA winograd_in_idx<>+116(SB)/4, $0x0000001b
+DATA winograd_in_idx<>+120(SB)/4, $0x0000001d
+DATA winograd_in_idx<>+124(SB)/4, $0x0000001f
+DATA winograd_in_idx<>+128(SB)/4, $0x00000002
+DATA winograd_in_idx<>+132(SB)/4, $0x00000004
+DATA winograd_in_idx<>+136(SB)/4, $0x00000006
+DATA winograd_in_idx<>+140(SB)/4, $0x00000008
+DATA winograd_in_idx<>+144(SB)/4, $0x0000000a
+DATA winograd_in_idx<>+148(SB)/4, $0x0000000c
+DATA winograd_in_idx<>+152(SB)/4, $0x0000000e
+DATA winograd_in_idx<>+156(SB)/4, $0x00000010
+DATA winograd_in_idx<>+160(SB)/4, $0x00000012
+DATA winograd_in_idx<>+164(SB)/4, $0x00000014
+DATA winograd_in_idx<>+168(SB)/4, $0x00000016
+DATA winograd_in_idx<>+172(SB)/4, $0x00000018
+DATA winograd_in_idx<>+176(SB)/4, $0x0000001a
+DATA winograd_in_idx<>+180(SB)/4, $0x0000001c
+DATA winograd_in_idx<>+184(SB)/4, $0x0000001e
+DATA winograd_in_idx<>+188(SB)/4, $0x00000000
+DATA winograd_in_idx<>+192(SB)/4, $0x00000003
+DATA winograd_in_idx<>+196(SB)/4, $0x00000005
+DATA winograd_in_idx<>+200(SB)/4, $0x00000007
+DATA winograd_in_idx<>+204(SB)/4, $0x00000009
+DATA winograd_in_idx<>+208(SB)/4, $0x0000000b
+DATA winograd_in_idx<>+212(SB)/4, $0x0000000d
+DATA winograd_in_idx<>+216(SB)/4, $0x0000000f
+DATA winograd_in_idx<>+220(SB)/4, $0x00000011
+DATA winograd_in_idx<>+224(SB)/4, $0x00000013
+DATA winograd_in_idx<>+228(SB)/4, $0x00000015
+DATA winograd_in_idx<>+232(SB)/4, $0x00000017
+DATA winograd_in_idx<>+236(SB)/4, $0x00000019
+DATA winograd_in_idx<>+240(SB)/4, $0x0000001b
+DATA winograd_in_idx<>+244(SB)/4, $0x0000001d
+DATA winograd_in_idx<>+248(SB)/4, $0x0000001f
+DATA winograd_in_idx<>+252(SB)/4, $0x00000001
+GLOBL winograd_in_idx<>(SB), RODATA|NOPTR, $256
+
+DATA winograd_lo<>+0(SB)/4, $0x00000000
+DATA winograd_lo<>+4(SB)/4, $0x00000010
+DATA winograd_lo<>+8(SB)/4, $0x00000001
+DATA winograd_lo<>+12(SB)/4, $0x00000011
+DATA winograd_lo<>+16(SB)/4, $0x00000002
+DATA winograd_lo<>+20(SB)/4, $0x00000012
+DATA winograd_lo<>+24(SB)/4, $0x00000003
+DATA winograd_lo<>+28(SB)/4, $0x00000013
+DATA winograd_lo<>+32(SB)/4, $0x00000004
+DATA winograd_lo<>+36(SB)/4, $0x00000014
+DATA winograd_lo<>+40(SB)/4, $0x00000005
+DATA winograd_lo<>+44(SB)/4, $0x00000015
+DATA winograd_lo<>+48(SB)/4, $0x00000006
+DATA winograd_lo<>+52(SB)/4, $0x00000016
+DATA winograd_lo<>+56(SB)/4, $0x00000007
+DATA winograd_lo<>+60(SB)/4, $0x00000017
+GLOBL winograd_lo<>(SB), RODATA|NOPTR, $64
+
+DATA winograd_hi<>+0(SB)/4, $0x00000008
+DATA winograd_hi<>+4(SB)/4, $0x00000018
+DATA winograd_hi<>+8(SB)/4, $0x00000009
+DATA winograd_hi<>+12(SB)/4, $0x00000019
+DATA winograd_hi<>+16(SB)/4, $0x0000000a
+DATA winograd_hi<>+20(SB)/4, $0x0000001a
+DATA winograd_hi<>+24(SB)/4, $0x0000000b
+DATA winograd_hi<>+28(SB)/4, $0x0000001b
+DATA winograd_hi<>+32(SB)/4, $0x0000000c
+DATA winograd_hi<>+36(SB)/4, $0x0000001c
+DATA winograd_hi<>+40(SB)/4, $0x0000000d
+DATA winograd_hi<>+44(SB)/4, $0x0000001d
+DATA winograd_hi<>+48(SB)/4, $0x0000000e
+DATA winograd_hi<>+52(SB)/4, $0x0000001e
+DATA winograd_hi<>+56(SB)/4, $0x0000000f
+DATA winograd_hi<>+60(SB)/4, $0x0000001f
+GLOBL winograd_hi<>(SB), RODATA|NOPTR, $64
+
+// func winogradIn_avx512(v []float32, x []float32, vstride int, h int, w int, lmask uint32, tmask uint32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·winogradIn_avx512(SB), NOSPLIT, $0-80
+	MOVQ        v_base+0(FP), AX
+	MOVQ        vstride+48(FP), CX
+	SHLQ        $0x02, CX
+	LEAQ        (CX)(CX*2), DX
+	LEAQ        (AX)(CX*4), BX
+	LEAQ        (BX)(CX*4), SI
+	LEAQ        (SI)(CX*4), DI
+	MOVQ        x_base+24(FP), R8
+	SUBQ        $0x04, R8
+	MOVQ        h+56(FP), R9
+	MOVQ        w+64(FP), R10
+	LEAQ        1(R10), R11
+	SHRQ        $0x01, R11
+	SHLQ        $0x02, R11
+	SHLQ        $0x02, R10
+	MOVL        lmask+72(FP), R12
+	MOVL        tmask+76(FP), R13
+	KMOVW       R12, K1
+	SHRL        $0x10, R12
+	KMOVW       R12, K2
+	KMOVW       R13, K3
+	MOVL        $0x00007fff, R13
+	KMOVW       R13, K4
+	VMOVUPS     winograd_in_idx<>+0(SB), Z0
+	VMOVUPS     winograd_in_idx<>+64(SB), Z1
+	VMOVUPS     winograd_in_idx<>+128(SB), Z2
+	VMOVUPS     winograd_in_idx<>+192(SB), Z3
+	VXORPS      Z4, Z4, Z4
+	VXORPS      Z5, Z5, Z5
+	VXORPS      Z6, Z6, Z6
+	VXORPS      Z7, Z7, Z7
+	VMOVUPS.Z   (R8), K1, Z8
+	VMOVUPS.Z   64(R8), K2, Z9
+	VMOVAPS     Z0, Z10
+	VPERMI2PS   Z9, Z8, Z10
+	VMOVAPS     Z1, Z11
+	VPERMI2PS   Z9, Z8, Z11
+	VMOVAPS     Z2, Z12
+	VPERMI2PS.Z Z9, Z8, K4, Z12
+	VMOVAPS     Z3, Z13
+	VPERMI2PS.Z Z9, Z8, K4, Z13
+	VSUBPS      Z12, Z10, Z8
+	VADDPS      Z12, Z11, Z9
+	VSUBPS      Z11, Z12, Z10
+	VSUBPS      Z13, Z11, Z11
+	ADDQ        R10, R8
+	XORQ        R12, R12
+
+winoin_tile_row:
+	LEAQ      1(R12), R13
+	CMPQ      R13, R9
+	JAE       winoin_a_pad
+	VMOVUPS.Z (R8), K1, Z12
+	VMOVUPS.Z 64(R8), K2, Z13
+	JMP       winoin_a_t
+
+winoin_a_pad:
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+
+winoin_a_t:
+	VMOVAPS     Z0, Z14
+	VPERMI2PS   Z13, Z12, Z14
+	VMOVAPS     Z1, Z15
+	VPERMI2PS   Z13, Z12, Z15
+	VMOVAPS     Z2, Z16
+	VPERMI2PS.Z Z13, Z12, K4, Z16
+	VMOVAPS     Z3, Z17
+	VPERMI2PS.Z Z13, Z12, K4, Z17
+	VSUBPS      Z16, Z14, Z12
+	VADDPS      Z16, Z15, Z13
+	VSUBPS      Z15, Z16, Z14
+	VSUBPS      Z17, Z15, Z15
+	LEAQ        2(R12), R13
+	CMPQ        R13, R9
+	JAE         winoin_b_pad
+	VMOVUPS.Z   (R8)(R10*1), K1, Z16
+	VMOVUPS.Z   64(R8)(R10*1), K2, Z17
+	JMP         winoin_b_t
+
+winoin_b_pad:
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+
+winoin_b_t:
+	VMOVAPS     Z0, Z18
+	VPERMI2PS   Z17, Z16, Z18
+	VMOVAPS     Z1, Z19
+	VPERMI2PS   Z17, Z16, Z19
+	VMOVAPS     Z2, Z20
+	VPERMI2PS.Z Z17, Z16, K4, Z20
+	VMOVAPS     Z3, Z21
+	VPERMI2PS.Z Z17, Z16, K4, Z21
+	VSUBPS      Z20, Z18, Z16
+	VADDPS      Z20, Z19, Z17
+	VSUBPS      Z19, Z20, Z18
+	VSUBPS      Z21, Z19, Z19
+	VSUBPS      Z12, Z4, Z4
+	VMOVUPS     Z4, K3, (AX)
+	VADDPS      Z12, Z8, Z4
+	VMOVUPS     Z4, K3, (BX)
+	VSUBPS      Z8, Z12, Z4
+	VMOVUPS     Z4, K3, (SI)
+	VSUBPS      Z16, Z8, Z4
+	VMOVUPS     Z4, K3, (DI)
+	VSUBPS      Z13, Z5, Z4
+	VMOVUPS     Z4, K3, (AX)(CX*1)
+	VADDPS      Z13, Z9, Z4
+	VMOVUPS     Z4, K3, (BX)(CX*1)
+	VSUBPS      Z9, Z13, Z4
+	VMOVUPS     Z4, K3, (SI)(CX*1)
+	VSUBPS      Z17, Z9, Z4
+	VMOVUPS     Z4, K3, (DI)(CX*1)
+	VSUBPS      Z14, Z6, Z4
+	VMOVUPS     Z4, K3, (AX)(CX*2)
+	VADDPS      Z14, Z10, Z4
+	VMOVUPS     Z4, K3, (BX)(CX*2)
+	VSUBPS      Z10, Z14, Z4
+	VMOVUPS     Z4, K3, (SI)(CX*2)
+	VSUBPS      Z18, Z10, Z4
+	VMOVUPS     Z4, K3, (DI)(CX*2)
+	VSUBPS      Z15, Z7, Z4
+	VMOVUPS     Z4, K3, (AX)(DX*1)
+	VADDPS      Z15, Z11, Z4
+	VMOVUPS     Z4, K3, (BX)(DX*1)
+	VSUBPS      Z11, Z15, Z4
+	VMOVUPS     Z4, K3, (SI)(DX*1)
+	VSUBPS      Z19, Z11, Z4
+	VMOVUPS     Z4, K3, (DI)(DX*1)
+	VMOVAPS     Z12, Z4
+	VMOVAPS     Z16, Z8
+	VMOVAPS     Z13, Z5
+	VMOVAPS     Z17, Z9
+	VMOVAPS     Z14, Z6
+	VMOVAPS     Z18, Z10
+	VMOVAPS     Z15, Z7
+	VMOVAPS     Z19, Z11
+	ADDQ        R11, AX
+	ADDQ        R11, BX
+	ADDQ        R11, SI
+	ADDQ        R11, DI
+	LEAQ        (R8)(R10*2), R8
+	ADDQ        $0x02, R12
+	CMPQ        R12, R9
+	JB          winoin_tile_row
+	VZEROUPPER
+	RET
+
+// func winogradOut_avx512(y []float32, m []float32, mstride int, h int, w int, bias float32, lower float32, tmask uint32, smask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·winogradOut_avx512(SB), NOSPLIT, $0-88
+	MOVQ         m_base+24(FP), AX
+	MOVQ         mstride+48(FP), CX
+	SHLQ         $0x02, CX
+	LEAQ         (CX)(CX*2), DX
+	LEAQ         (AX)(CX*4), BX
+	LEAQ         (BX)(CX*4), SI
+	LEAQ         (SI)(CX*4), DI
+	MOVQ         y_base+0(FP), R8
+	MOVQ         h+56(FP), R9
+	MOVQ         w+64(FP), R10
+	LEAQ         1(R10), R11
+	SHRQ         $0x01, R11
+	SHLQ         $0x02, R11
+	SHLQ         $0x02, R10
+	MOVSS        bias+72(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        lower+76(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVL         $0x80000000, R12
+	VPBROADCASTD R12, Z2
+	VXORPS       Z2, Z1, Z1
+	MOVL         tmask+80(FP), R12
+	MOVL         smask+84(FP), R13
+	KMOVW        R12, K1
+	KMOVW        R13, K2
+	SHRL         $0x10, R13
+	KMOVW        R13, K3
+	VMOVUPS      winograd_lo<>+0(SB), Z3
+	VMOVUPS      winograd_hi<>+0(SB), Z4
+	XORQ         R12, R12
+
+winoout_tile_row:
+	VMOVUPS.Z  (AX), K1, Z5
+	VMOVUPS.Z  (BX), K1, Z6
+	VMOVUPS.Z  (SI), K1, Z7
+	VMOVUPS.Z  (DI), K1, Z8
+	VADDPS     Z5, Z6, Z5
+	VADDPS     Z7, Z5, Z5
+	VSUBPS     Z7, Z6, Z6
+	VSUBPS     Z8, Z6, Z6
+	VMOVUPS.Z  (AX)(CX*1), K1, Z7
+	VMOVUPS.Z  (BX)(CX*1), K1, Z8
+	VMOVUPS.Z  (SI)(CX*1), K1, Z9
+	VMOVUPS.Z  (DI)(CX*1), K1, Z10
+	VADDPS     Z7, Z8, Z7
+	VADDPS     Z9, Z7, Z7
+	VSUBPS     Z9, Z8, Z8
+	VSUBPS     Z10, Z8, Z8
+	VMOVUPS.Z  (AX)(CX*2), K1, Z9
+	VMOVUPS.Z  (BX)(CX*2), K1, Z10
+	VMOVUPS.Z  (SI)(CX*2), K1, Z11
+	VMOVUPS.Z  (DI)(CX*2), K1, Z12
+	VADDPS     Z9, Z10, Z9
+	VADDPS     Z11, Z9, Z9
+	VSUBPS     Z11, Z10, Z10
+	VSUBPS     Z12, Z10, Z10
+	VMOVUPS.Z  (AX)(DX*1), K1, Z11
+	VMOVUPS.Z  (BX)(DX*1), K1, Z12
+	VMOVUPS.Z  (SI)(DX*1), K1, Z13
+	VMOVUPS.Z  (DI)(DX*1), K1, Z14
+	VADDPS     Z11, Z12, Z11
+	VADDPS     Z13, Z11, Z11
+	VSUBPS     Z13, Z12, Z12
+	VSUBPS     Z14, Z12, Z12
+	VADDPS     Z5, Z7, Z5
+	VADDPS     Z9, Z5, Z5
+	VSUBPS     Z9, Z7, Z7
+	VSUBPS     Z11, Z7, Z7
+	VADDPS     Z0, Z5, Z5
+	VXORPS     Z2, Z5, Z5
+	VMINPS     Z1, Z5, Z9
+	VMINPS     Z5, Z9, Z5
+	VPTERNLOGD $0x56, Z2, Z5, Z9
+	VMOVAPS    Z9, Z5
+	VADDPS     Z0, Z7, Z7
+	VXORPS     Z2, Z7, Z7
+	VMINPS     Z1, Z7, Z9
+	VMINPS     Z7, Z9, Z7
+	VPTERNLOGD $0x56, Z2, Z7, Z9
+	VMOVAPS    Z9, Z7
+	VMOVAPS    Z3, Z9
+	VPERMI2PS  Z7, Z5, Z9
+	VMOVAPS    Z4, Z11
+	VPERMI2PS  Z7, Z5, Z11
+	VMOVUPS    Z9, K2, (R8)
+	VMOVUPS    Z11, K3, 64(R8)
+	LEAQ       1(R12), R13
+	CMPQ       R13, R9
+	JAE        winoout_next
+	VADDPS     Z6, Z8, Z5
+	VADDPS     Z10, Z5, Z5
+	VSUBPS     Z10, Z8, Z6
+	VSUBPS     Z12, Z6, Z6
+	VADDPS     Z0, Z5, Z5
+	VXORPS     Z2, Z5, Z5
+	VMINPS     Z1, Z5, Z7
+	VMINPS     Z5, Z7, Z5
+	VPTERNLOGD $0x56, Z2, Z5, Z7
+	VMOVAPS    Z7, Z5
+	VADDPS     Z0, Z6, Z6
+	VXORPS     Z2, Z6, Z6
+	VMINPS     Z1, Z6, Z7
+	VMINPS     Z6, Z7, Z6
+	VPTERNLOGD $0x56, Z2, Z6, Z7
+	VMOVAPS    Z7, Z6
+	VMOVAPS    Z3, Z7
+	VPERMI2PS  Z6, Z5, Z7
+	VMOVAPS    Z4, Z8
+	VPERMI2PS  Z6, Z5, Z8
+	VMOVUPS    Z7, K2, (R8)(R10*1)
+	VMOVUPS    Z8, K3, 64(R8)(R10*1)
+
+winoout_next:
+	ADDQ R11, AX
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ R11, DI
+	LEAQ (R8)(R10*2), R8
+	ADDQ $0x02, R12
+	CMPQ R12, R9
+	JB   winoout_tile_row
+	VZEROUPPER
+	RET

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/simdnn/simdnn/kernels"
 )
 
 // Inference is an evaluation-only version of a trained network, compiled once for speed:
@@ -70,7 +72,8 @@ type infLayer struct {
 	weight    []float32
 	bias      []float32
 	relu      bool
-	block     *infResBlock // infBlock's weights
+	block     *infResBlock          // infBlock's weights
+	wino      *kernels.WinogradF2x3 // infConv's weights for Winograd; nil for one input channel
 }
 
 // inSize and outSize are the per-image element counts of the layer's input and output.
@@ -93,7 +96,7 @@ func (l *infLayer) flops() int64 {
 // scratchSize is the scratch a layer needs for n images besides its input and output (the im2col matrix).
 func (l *infLayer) scratchSize(n int) int {
 	if l.kind == infConv {
-		return infConvScratch(n, l.cin, l.h, l.w)
+		return infConvScratch(l.wino, n, l.cin, l.h, l.w)
 	}
 	if l.kind == infBlock {
 		return l.blockScratch(n)
@@ -200,7 +203,7 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 				return nil, err
 			}
 			g.layers = append(g.layers,
-				infLayer{kind: infConv, name: name + "+bn+relu", cin: c, h: h, w: w, cout: co, oh: h, ow: w, weight: fw, bias: fb, relu: true},
+				infLayer{kind: infConv, name: name + "+bn+relu", cin: c, h: h, w: w, cout: co, oh: h, ow: w, weight: fw, bias: fb, relu: true, wino: infWinograd(fw, c, co)},
 				infLayer{kind: infPoolK, name: fmt.Sprintf("pool%d", i+1), cin: co, h: h, w: w, cout: co, oh: h / 2, ow: w / 2})
 			c, h, w = co, h/2, w/2
 		}
@@ -332,11 +335,14 @@ func (g *Inference) FLOPs() int64 {
 	return f
 }
 
-// ParamBytes is the memory the compiled weights and biases take.
+// ParamBytes is the memory the compiled weights and biases take, their Winograd transforms included.
 func (g *Inference) ParamBytes() int64 {
 	var n int64
 	for _, l := range g.layers {
-		n += int64(len(l.weight)+len(l.bias)) * 4
+		n += int64(len(l.weight)+len(l.bias))*4 + l.wino.Bytes()
+		if b := l.block; b != nil {
+			n += int64(len(b.w1)+len(b.b1)+len(b.w2)+len(b.b2)+len(b.wd)+len(b.bd))*4 + b.wino1.Bytes() + b.wino2.Bytes()
+		}
 	}
 	return n
 }
@@ -546,7 +552,7 @@ func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32
 		dst := next[:l.outSize()*n]
 		switch l.kind {
 		case infConv:
-			infConv3x3(dst, in, l.weight, l.bias, n, l.cin, l.cout, l.h, l.w, l.relu, ws.scratch)
+			infConv3x3(dst, in, l.weight, l.bias, l.wino, n, l.cin, 0, l.cout, l.h, l.w, l.relu, ws.scratch)
 		case infPoolK:
 			infMaxPool2x2(dst, ws.idx, in, l.cin*n, l.h, l.w)
 		case infFlat:

@@ -4,13 +4,35 @@ import "github.com/simdnn/simdnn/kernels"
 
 // The inference graph's compute steps, on the kernels package.
 
-// infConvScratch is the scratch a 3×3 convolution over n images needs (its im2col chunk).
-func infConvScratch(n, cin, h, w int) int { return kernels.Conv3x3ScratchSize(n, cin, h, w) }
+// infWinograd returns the Winograd transform of a convolution's folded weights, or nil for one input
+// channel, where the direct kernel of the first layer is faster than either GEMM.
+func infWinograd(weight []float32, cin, cout int) *kernels.WinogradF2x3 {
+	if cin < 2 {
+		return nil
+	}
+	return kernels.NewWinogradF2x3(weight, cin, cout)
+}
 
-// infConv3x3 computes dst[cout][n·h·w] = act(W[cout][cin·9] · im2col(src) + bias), stride 1, padding 1,
-// src and dst channel-major (CNHW).
-func infConv3x3(dst, src, weight, bias []float32, n, cin, cout, h, w int, relu bool, scratch []float32) {
-	kernels.Conv3x3BiasReLU(dst, src, weight, bias, n, cin, cout, h, w, relu, scratch)
+// infConvScratch is the scratch a 3×3 convolution over n images needs: its im2col chunk, or Winograd's
+// transformed tiles, whichever path runs.
+func infConvScratch(wino *kernels.WinogradF2x3, n, cin, h, w int) int {
+	s := kernels.Conv3x3ScratchSize(n, cin, h, w)
+	if wino != nil {
+		s = max(s, wino.ScratchSize(n, h, w))
+	}
+	return s
+}
+
+// infConv3x3 computes output channels [lo, hi) of dst[cout][n·h·w] = act(W[cout][cin·9] · im2col(src)
+// + bias), stride 1, padding 1, src and dst channel-major (CNHW; dst holds the range's channels only).
+// It runs Winograd F(2×2, 3×3) where the kernel set makes it pay (wino non-nil), else im2col + GEMM.
+func infConv3x3(dst, src, weight, bias []float32, wino *kernels.WinogradF2x3, n, cin, lo, hi, h, w int, relu bool, scratch []float32) {
+	if wino != nil && wino.Pays(n, h, w) {
+		wino.Forward(dst, src, bias[lo:hi], n, h, w, lo, hi, relu, scratch)
+		return
+	}
+	k := cin * 9
+	kernels.Conv3x3BiasReLU(dst, src, weight[lo*k:hi*k], bias[lo:hi], n, cin, hi-lo, h, w, relu, scratch)
 }
 
 // infGemmBias computes C[m][n] = act(A[m][k]·B[k][n] + bias[i]), all row-major and dense. A single

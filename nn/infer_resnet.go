@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"strings"
+
+	"github.com/simdnn/simdnn/kernels"
 )
 
 // The residual CNN's evaluation graph: the stem is an ordinary fused conv+BN+ReLU and max-pool, each
@@ -16,6 +18,7 @@ import (
 type infResBlock struct {
 	w1, b1, w2, b2 []float32
 	wd, bd         []float32 // projection shortcut; nil: identity
+	wino1, wino2   *kernels.WinogradF2x3
 }
 
 // compileResNet appends the residual CNN's layers to g.
@@ -49,6 +52,7 @@ func compileResNet(g *Inference, t infTensors) error {
 		if blk.w2, blk.b2, err = convBN(st.name+".conv2", st.name+".bn2", st.cout, st.cout, 3); err != nil {
 			return err
 		}
+		blk.wino1, blk.wino2 = infWinograd(blk.w1, st.cin, st.cout), infWinograd(blk.w2, st.cout, st.cout)
 		if st.cin != st.cout {
 			if blk.wd, blk.bd, err = convBN(st.name+".downsample.0", st.name+".downsample.1", st.cout, st.cin, 1); err != nil {
 				return err
@@ -99,7 +103,7 @@ func resNetUses(name string) bool {
 // larger of its convolutions' im2col chunks after them.
 func (l *infLayer) blockScratch(n int) int {
 	m := l.cout * n * l.h * l.w
-	return 2*m + max(infConvScratch(n, l.cin, l.h, l.w), infConvScratch(n, l.cout, l.h, l.w))
+	return 2*m + max(infConvScratch(l.block.wino1, n, l.cin, l.h, l.w), infConvScratch(l.block.wino2, n, l.cout, l.h, l.w))
 }
 
 func (l *infLayer) blockFLOPs() int64 {
@@ -116,8 +120,8 @@ func (l *infLayer) runBlock(dst, src []float32, n int, scratch []float32) {
 	b := l.block
 	m := n * l.h * l.w
 	t1, short, conv := scratch[:l.cout*m], scratch[l.cout*m:2*l.cout*m], scratch[2*l.cout*m:]
-	infConv3x3(t1, src, b.w1, b.b1, n, l.cin, l.cout, l.h, l.w, true, conv)
-	infConv3x3(dst, t1, b.w2, b.b2, n, l.cout, l.cout, l.h, l.w, false, conv)
+	infConv3x3(t1, src, b.w1, b.b1, b.wino1, n, l.cin, 0, l.cout, l.h, l.w, true, conv)
+	infConv3x3(dst, t1, b.w2, b.b2, b.wino2, n, l.cout, 0, l.cout, l.h, l.w, false, conv)
 	if b.wd != nil {
 		infGemmBias(l.cout, m, l.cin, b.wd, src, b.bd, false, short)
 	} else {

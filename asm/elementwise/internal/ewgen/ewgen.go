@@ -38,6 +38,8 @@ func All(isa gen.ISA) {
 	MaxPool(isa)
 	Conv1(isa)
 	Im2colTap(isa)
+	WinogradIn(isa)
+	WinogradOut(isa)
 }
 
 func (k *g) mem(base reg.Register, off int) Mem {

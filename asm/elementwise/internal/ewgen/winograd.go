@@ -1,0 +1,310 @@
+package ewgen
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/simdnn/simdnn/asm/internal/gen"
+)
+
+// The AVX-512 Winograd F(2×2, 3×3) transforms of one plane (kernels/winograd.go), bit for bit the
+// reference: the same additions and subtractions in the same order, on 16 tiles of a tile row at a
+// time (lane tx; tw = ⌈w/2⌉ ≤ 16). Masked loads and stores keep every access inside the plane and the
+// tile row, so the Go wrapper's reslicing bounds them.
+
+// winoTables returns the permutation tables: in[j] (j = 0…3, 64 bytes apart) picks R[2tx+j] out of a
+// 32-float row R, lo and hi interleave two vectors e, o into e0 o0 e1 o1 … (lanes 0…15 and 16…31).
+func winoTables() (in, lo, hi Mem) {
+	var t, l, h []uint32
+	for j := 0; j < 4; j++ {
+		for i := 0; i < 16; i++ {
+			t = append(t, uint32(2*i+j)&31)
+		}
+	}
+	for i := 0; i < 16; i++ {
+		l = append(l, uint32(i/2+16*(i%2)))
+		h = append(h, uint32(8+i/2+16*(i%2)))
+	}
+	return table("winograd_in_idx", 4, t), table("winograd_lo", 4, l), table("winograd_hi", 4, h)
+}
+
+// xiMem returns, for ξ = 4i+j, the address in plane ξ from the pointers p[i] into planes 4i and the
+// plane stride in bytes s and 3s.
+func xiMem(p [4]reg.Register, s, s3 reg.Register, i, j int) Mem {
+	switch j {
+	case 0:
+		return Mem{Base: p[i]}
+	case 1:
+		return Mem{Base: p[i], Index: s, Scale: 1}
+	case 2:
+		return Mem{Base: p[i], Index: s, Scale: 2}
+	}
+	return Mem{Base: p[i], Index: s3, Scale: 1}
+}
+
+// planePointers loads base and the stride param (in floats) and returns the pointers to planes 0, 4,
+// 8, 12 and the stride in bytes s and 3s.
+func planePointers(base, stride string) (p [4]reg.Register, s, s3 reg.Register) {
+	p[0] = Load(Param(base).Base(), GP64())
+	s = Load(Param(stride), GP64())
+	SHLQ(Imm(2), s)
+	s3 = GP64()
+	LEAQ(Mem{Base: s, Index: s, Scale: 2}, s3)
+	for i := 1; i < 4; i++ {
+		p[i] = GP64()
+		LEAQ(Mem{Base: p[i-1], Index: s, Scale: 4}, p[i])
+	}
+	return p, s, s3
+}
+
+// tileRowBytes returns 4·tw = 4·⌈w/2⌉, the bytes of one tile row in a plane.
+func tileRowBytes(w reg.Register) reg.Register {
+	t := GP64()
+	LEAQ(Mem{Base: w, Disp: 1}, t)
+	SHRQ(Imm(1), t)
+	SHLQ(Imm(2), t)
+	return t
+}
+
+// WinogradIn emits winogradIn_avx512. Each input row is read once, as 32 lanes R[c] = x[row][c−1] with
+// two masked loads, split into the four column phases d[·][j] = R[2tx+j] with VPERMI2PS, and turned
+// into its row of t; a tile row's last two input rows are the next one's first two, so their t is
+// kept.
+func WinogradIn(isa gen.ISA) {
+	if isa.Lanes != 16 {
+		return
+	}
+	idx, _, _ := winoTables()
+	TEXT("winogradIn_avx512", NOSPLIT, "func(v, x []float32, vstride, h, w int, lmask, tmask uint32)")
+	Doc("winogradIn_avx512 is winogradInRef for h ≥ 1, 1 ≤ w ≤ 31, vstride ≥ ⌈h/2⌉·⌈w/2⌉, with",
+		"lmask = (1<<w − 1) << 1 (the lanes c of a row with 0 ≤ c−1 < w) and tmask = 1<<⌈w/2⌉ − 1.",
+		"For every tile (ty, tx), in the reference's order of operations:",
+		"",
+		"	d[r][s] = x[(2ty−1+r)*w + 2tx−1+s] // 0 outside the plane",
+		"	t[r] = {d[r][0] − d[r][2], d[r][1] + d[r][2], d[r][2] − d[r][1], d[r][1] − d[r][3]}",
+		"	v[(0*4+j)*vstride + ty*tw + tx] = t[0][j] − t[2][j]",
+		"	v[(1*4+j)*vstride + ty*tw + tx] = t[1][j] + t[2][j]",
+		"	v[(2*4+j)*vstride + ty*tw + tx] = t[2][j] − t[1][j]",
+		"	v[(3*4+j)*vstride + ty*tw + tx] = t[1][j] − t[3][j]")
+	pv, vs, vs3 := planePointers("v", "vstride")
+	px := Load(Param("x").Base(), GP64())
+	SUBQ(Imm(4), px) // &x[row 0][−1]: lane c of a row load is column c−1
+	h := Load(Param("h"), GP64())
+	wb := Load(Param("w"), GP64())
+	twb := tileRowBytes(wb)
+	SHLQ(Imm(2), wb)
+	lm := Load(Param("lmask"), GP32())
+	tm := Load(Param("tmask"), GP32())
+	kl0, kl1, kt, k15 := K(), K(), K(), K()
+	KMOVW(lm, kl0)
+	SHRL(Imm(16), lm)
+	KMOVW(lm, kl1)
+	KMOVW(tm, kt)
+	// Lane 15 of phases 2 and 3 would need R[32], R[33] (columns 31, 32): outside the plane for
+	// w ≤ 31, and the 5-bit indices wrap, so those lanes are zeroed.
+	MOVL(U32(0x7fff), tm)
+	KMOVW(tm, k15)
+	var ix [4]reg.VecVirtual
+	for j := range ix {
+		ix[j] = ZMM()
+		VMOVUPS(idx.Offset(64*j), ix[j])
+	}
+
+	// rowT returns the t row of the input row R = r0:r1 (zeros for a row outside the plane).
+	rowT := func(r0, r1 reg.VecVirtual) [4]reg.VecVirtual {
+		var d, t [4]reg.VecVirtual
+		for j := range d {
+			d[j] = ZMM()
+			VMOVAPS(ix[j], d[j])
+			if j < 2 {
+				VPERMI2PS(r1, r0, d[j])
+			} else {
+				VPERMI2PS_Z(r1, r0, k15, d[j])
+			}
+		}
+		for j := range t {
+			t[j] = ZMM()
+		}
+		VSUBPS(d[2], d[0], t[0]) // d0 − d2
+		VADDPS(d[2], d[1], t[1]) // d1 + d2
+		VSUBPS(d[1], d[2], t[2]) // d2 − d1
+		VSUBPS(d[3], d[1], t[3]) // d1 − d3
+		return t
+	}
+	load := func(m0, m1 Mem) (r0, r1 reg.VecVirtual) {
+		r0, r1 = ZMM(), ZMM()
+		VMOVUPS_Z(m0, kl0, r0)
+		VMOVUPS_Z(m1, kl1, r1)
+		return r0, r1
+	}
+
+	// t of row −1 (zeros) and of row 0 (always inside: h ≥ 1).
+	var t0, t1 [4]reg.VecVirtual
+	for j := range t0 {
+		t0[j] = ZMM()
+		VXORPS(t0[j], t0[j], t0[j])
+	}
+	t1 = rowT(load(Mem{Base: px}, Mem{Base: px, Disp: 64}))
+	ADDQ(wb, px) // row 1
+	y0 := GP64() // 2ty
+	XORQ(y0, y0)
+	row := GP64()
+
+	Label("winoin_tile_row")
+	// Rows 2ty+1 (at px) and 2ty+2 (at px+wb); either may lie below the plane in the last tile row.
+	var t2, t3 [4]reg.VecVirtual
+	for k, lab := range []string{"winoin_a", "winoin_b"} {
+		r0, r1 := ZMM(), ZMM()
+		LEAQ(Mem{Base: y0, Disp: k + 1}, row)
+		CMPQ(row, h)
+		JAE(LabelRef(lab + "_pad"))
+		m0, m1 := Mem{Base: px}, Mem{Base: px, Disp: 64}
+		if k == 1 {
+			m0, m1 = Mem{Base: px, Index: wb, Scale: 1}, Mem{Base: px, Index: wb, Scale: 1, Disp: 64}
+		}
+		VMOVUPS_Z(m0, kl0, r0)
+		VMOVUPS_Z(m1, kl1, r1)
+		JMP(LabelRef(lab + "_t"))
+		Label(lab + "_pad")
+		VXORPS(r0, r0, r0)
+		VXORPS(r1, r1, r1)
+		Label(lab + "_t")
+		if k == 0 {
+			t2 = rowT(r0, r1)
+		} else {
+			t3 = rowT(r0, r1)
+		}
+	}
+	for j := 0; j < 4; j++ {
+		a, b, c, d := ZMM(), ZMM(), ZMM(), ZMM()
+		VSUBPS(t2[j], t0[j], a) // t0 − t2
+		VMOVUPS(a, kt, xiMem(pv, vs, vs3, 0, j))
+		VADDPS(t2[j], t1[j], b) // t1 + t2
+		VMOVUPS(b, kt, xiMem(pv, vs, vs3, 1, j))
+		VSUBPS(t1[j], t2[j], c) // t2 − t1
+		VMOVUPS(c, kt, xiMem(pv, vs, vs3, 2, j))
+		VSUBPS(t3[j], t1[j], d) // t1 − t3
+		VMOVUPS(d, kt, xiMem(pv, vs, vs3, 3, j))
+	}
+	for j := 0; j < 4; j++ {
+		VMOVAPS(t2[j], t0[j])
+		VMOVAPS(t3[j], t1[j])
+	}
+	for i := range pv {
+		ADDQ(twb, pv[i])
+	}
+	LEAQ(Mem{Base: px, Index: wb, Scale: 2}, px)
+	ADDQ(Imm(2), y0)
+	CMPQ(y0, h)
+	JB(LabelRef("winoin_tile_row"))
+	VZEROUPPER()
+	RET()
+}
+
+// WinogradOut emits winogradOut_avx512: per tile row, the 16 products of its tiles in 16 masked
+// loads, s and the two output rows' even and odd columns in the reference's order, bias, Go's max
+// with lower, then the columns interleaved with VPERMI2PS into two vectors per output row.
+//
+// Bit for bit includes NaNs. Go's max(x, lower) on amd64 is −(a | b) with a = MINSS(−x, −lower) and
+// b = MINSS(a, −x) (the compiler's lowering of Max32F): it returns a NaN x, but with lower = +0 clears
+// its sign (the default NaN of Inf − Inf is negative), and takes +0 over −0. VMAXPS returns its second
+// source for a NaN and for two zeros, so it gets the zeros or the NaN wrong whatever the operand
+// order; VRANGEPS returns the number against a quiet NaN. So the same four operations run here. And
+// where two different NaNs meet in an addition, the result is the first source's, so the additions
+// take their operands in the order of the compiled reference (Go 1.26), which swaps two of them.
+func WinogradOut(isa gen.ISA) {
+	if isa.Lanes != 16 {
+		return
+	}
+	_, ilo, ihi := winoTables()
+	TEXT("winogradOut_avx512", NOSPLIT, "func(y, m []float32, mstride, h, w int, bias, lower float32, tmask, smask uint32)")
+	Doc("winogradOut_avx512 is winogradOutRef for h ≥ 1, 1 ≤ w ≤ 32, with tmask = 1<<⌈w/2⌉ − 1 and",
+		"smask = 1<<w − 1. For every tile (ty, tx), in the reference's order of operations:",
+		"",
+		"	mm[i][j] = m[(4i+j)*mstride + ty*tw + tx]",
+		"	s[0][j] = mm[0][j] + mm[1][j] + mm[2][j]",
+		"	s[1][j] = mm[1][j] − mm[2][j] − mm[3][j]",
+		"	o[r] = {s[r][0] + s[r][1] + s[r][2], s[r][1] − s[r][2] − s[r][3]}",
+		"	y[(2ty+r)*w + 2tx+c] = max(o[r][c]+bias, lower) // Go's max; where inside the plane")
+	pm, ms, ms3 := planePointers("m", "mstride")
+	py := Load(Param("y").Base(), GP64())
+	h := Load(Param("h"), GP64())
+	wb := Load(Param("w"), GP64())
+	twb := tileRowBytes(wb)
+	SHLQ(Imm(2), wb)
+	bias, lower := ZMM(), ZMM()
+	VBROADCASTSS(Load(Param("bias"), XMM()), bias)
+	VBROADCASTSS(Load(Param("lower"), XMM()), lower)
+	sign, nlower := ibcast(0x80000000), ZMM()
+	VXORPS(sign, lower, nlower)
+	tm := Load(Param("tmask"), GP32())
+	sm := Load(Param("smask"), GP32())
+	kt, ks0, ks1 := K(), K(), K()
+	KMOVW(tm, kt)
+	KMOVW(sm, ks0)
+	SHRL(Imm(16), sm)
+	KMOVW(sm, ks1)
+	vlo, vhi := ZMM(), ZMM()
+	VMOVUPS(ilo, vlo)
+	VMOVUPS(ihi, vhi)
+	y0 := GP64() // 2ty
+	XORQ(y0, y0)
+	row := GP64()
+
+	Label("winoout_tile_row")
+	var s [2][4]reg.VecVirtual
+	for j := 0; j < 4; j++ {
+		var mm [4]reg.VecVirtual
+		for i := range mm {
+			mm[i] = ZMM()
+			VMOVUPS_Z(xiMem(pm, ms, ms3, i, j), kt, mm[i])
+		}
+		s[0][j], s[1][j] = ZMM(), ZMM()
+		VADDPS(mm[0], mm[1], s[0][j])   // m0 + m1, m1 the first source as in the compiled reference
+		VADDPS(mm[2], s[0][j], s[0][j]) // + m2
+		VSUBPS(mm[2], mm[1], s[1][j])   // m1 − m2
+		VSUBPS(mm[3], s[1][j], s[1][j]) // − m3
+	}
+	for r := 0; r < 2; r++ {
+		out := Mem{Base: py}
+		if r == 1 {
+			LEAQ(Mem{Base: y0, Disp: 1}, row)
+			CMPQ(row, h)
+			JAE(LabelRef("winoout_next")) // the last tile row of an odd h has one output row
+			out = Mem{Base: py, Index: wb, Scale: 1}
+		}
+		e, o := ZMM(), ZMM()
+		VADDPS(s[r][0], s[r][1], e) // s0 + s1, s1 the first source as in the compiled reference
+		VADDPS(s[r][2], e, e)       // + s2
+		VSUBPS(s[r][2], s[r][1], o) // s1 − s2
+		VSUBPS(s[r][3], o, o)       // − s3
+		for _, v := range []reg.VecVirtual{e, o} {
+			VADDPS(bias, v, v) // x = o + bias
+			// max(x, lower) = −((a | b)) with a = MINSS(−x, −lower), b = MINSS(a, −x), as Go lowers it.
+			nx, a, b := ZMM(), ZMM(), ZMM()
+			VXORPS(sign, v, nx)
+			VMINPS(nlower, nx, a)
+			VMINPS(nx, a, b)
+			VPTERNLOGD(Imm(0x56), sign, b, a) // (a | b) ^ sign
+			VMOVAPS(a, v)
+		}
+		lo, hi := ZMM(), ZMM()
+		VMOVAPS(vlo, lo)
+		VPERMI2PS(o, e, lo)
+		VMOVAPS(vhi, hi)
+		VPERMI2PS(o, e, hi)
+		VMOVUPS(lo, ks0, out)
+		VMOVUPS(hi, ks1, out.Offset(64))
+	}
+	Label("winoout_next")
+	for i := range pm {
+		ADDQ(twb, pm[i])
+	}
+	LEAQ(Mem{Base: py, Index: wb, Scale: 2}, py)
+	ADDQ(Imm(2), y0)
+	CMPQ(y0, h)
+	JB(LabelRef("winoout_tile_row"))
+	VZEROUPPER()
+	RET()
+}
