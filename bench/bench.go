@@ -113,6 +113,7 @@ type Point struct {
 // Layer is one layer's share of the forward pass.
 type Layer struct {
 	Name       string  `json:"name"`
+	Kernel     string  `json:"kernel"` // the kernel path at batch 128 (nn.Inference.LayerKernels)
 	NsPerImage float64 `json:"ns_per_image"`
 	Percent    float64 `json:"percent"`
 	FLOPs      int64   `json:"flops_per_image"`
@@ -386,11 +387,12 @@ func measureModel(cfg Config, rep *Report, m *simdnn.Model, r *ModelReport, bar 
 	for _, l := range lts {
 		total += l.Time
 	}
-	for _, l := range lts {
+	paths := g.LayerKernels(128)
+	for i, l := range lts {
 		if l.Images == 0 {
 			continue
 		}
-		ly := Layer{Name: l.Name, NsPerImage: float64(l.Time.Nanoseconds()) / float64(l.Images),
+		ly := Layer{Name: l.Name, Kernel: paths[i], NsPerImage: float64(l.Time.Nanoseconds()) / float64(l.Images),
 			Percent: 100 * float64(l.Time) / float64(max(total, 1)), FLOPs: l.FLOPs / l.Images}
 		if l.Time > 0 {
 			ly.GFLOPS = float64(l.FLOPs) / l.Time.Seconds() / 1e9

@@ -48,6 +48,15 @@ func conv3x3In1Direct(k func(dst, pad, weight, bias []float32, cout, h, w, m int
 	}
 }
 
+// Conv3x3Algorithm names what Conv3x3BiasReLU runs for cin input and cout output channels with the
+// current kernel set: "direct" or "im2col+sgemm".
+func Conv3x3Algorithm(cin, cout int) string {
+	if current.Load().ew.conv3x3In1 != nil && cin == 1 && cout%8 == 0 && !convForceGEMM {
+		return "direct"
+	}
+	return "im2col+sgemm"
+}
+
 // Conv3x3BiasReLU is an inference 3×3 convolution, stride 1, padding 1, with a fused epilogue:
 //
 //	dst[co][img][y][x] = act(bias[co] + Σ_{ci,kh,kw} weight[co][ci][kh][kw] · src[ci][img][y+kh−1][x+kw−1])
@@ -89,7 +98,7 @@ func Conv3x3BiasReLU(dst, src, weight, bias []float32, n, cin, cout, h, w int, r
 		}
 		return
 	}
-	if k := current.Load().ew.conv3x3In1; k != nil && cin == 1 && cout%8 == 0 && !convForceGEMM {
+	if k := current.Load().ew.conv3x3In1; k != nil && Conv3x3Algorithm(cin, cout) == "direct" {
 		conv3x3In1Direct(k, dst, src, weight, bias, n, cout, h, w, relu, scratch)
 		return
 	}

@@ -357,6 +357,39 @@ func (g *Inference) ActivationBytes(n int) int64 {
 	return int64(a+b+s)*4 + int64(g.idxSize(n))
 }
 
+// LayerKernels names, per layer, the kernel path a worker takes for a chunk of n images with the current
+// kernel set (n is capped at the chunk a worker runs at once; a single image on two cores divides each
+// layer's channels but takes the same paths).
+func (g *Inference) LayerKernels(n int) []string {
+	n = max(1, min(n, g.chunk))
+	out := make([]string, len(g.layers))
+	for i := range g.layers {
+		l := &g.layers[i]
+		switch l.kind {
+		case infConv:
+			out[i] = infConvAlgorithm(l.wino, n, l.cin, l.cout, l.h, l.w)
+		case infPoolK:
+			out[i] = "maxpool-2x2"
+		case infFlat:
+			out[i] = "copy"
+		case infAvgPool:
+			out[i] = "avgpool"
+		case infLinear:
+			out[i] = "sgemm"
+			if n == 1 {
+				out[i] = "sgemv"
+			}
+		case infBlock:
+			b := l.block
+			out[i] = infConvAlgorithm(b.wino1, n, l.cin, l.cout, l.h, l.w) + ", " + infConvAlgorithm(b.wino2, n, l.cout, l.cout, l.h, l.w)
+			if b.wd != nil {
+				out[i] += ", sgemm (1×1)"
+			}
+		}
+	}
+	return out
+}
+
 // SetProfile turns the per-layer timing on or off. Off (the default) it costs one atomic load per
 // chunk of images; on, it reads the clock around every layer.
 func (g *Inference) SetProfile(on bool) { g.profile.Store(on) }

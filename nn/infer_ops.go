@@ -51,3 +51,11 @@ func infGemmBias(m, n, k int, a, b, bias []float32, relu bool, c []float32) {
 func infMaxPool2x2(dst []float32, idx []uint8, src []float32, planes, h, w int) {
 	kernels.MaxPool2x2(dst, idx, src, planes, h, w)
 }
+
+// infConvAlgorithm names the path infConv3x3 takes for n images.
+func infConvAlgorithm(wino *kernels.WinogradF2x3, n, cin, cout, h, w int) string {
+	if wino != nil && wino.Pays(n, h, w) {
+		return "winograd-f2x3"
+	}
+	return kernels.Conv3x3Algorithm(cin, cout)
+}
