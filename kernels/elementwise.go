@@ -40,6 +40,11 @@ type ewKernels struct {
 	// reference, and WinogradF2x3.Pays then reports false.
 	winogradIn  func(v, x []float32, vstride, h, w int)
 	winogradOut func(y, m []float32, mstride, h, w int, bias, lower float32)
+	// winogradMinFill and winogradMinTiles say where Winograd starts to beat im2col + GEMM on this
+	// set (WinogradF2x3.Pays): the least share of the tiles' outputs inside the image, and the fewest
+	// tiles (GEMM columns) per call.
+	winogradMinFill  float64
+	winogradMinTiles int
 }
 
 var ewGeneric = ewKernels{

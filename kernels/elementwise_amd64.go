@@ -12,13 +12,27 @@ var (
 		lanes: 8, relu: relu_avx2, reluBack: reluBack_avx2, affine: affine_avx2, affineReLU: affineReLU_avx2,
 		add: add_avx2, sum: sum_avx2, sumSqDev: sumSqDev_avx2, sumDot: sumDot_avx2,
 		bnNorm: bnNorm_avx2, bnBack: bnBack_avx2, adam: adam_avx2,
-	}.kernels(maxPoolAVX2, maxPoolBackAVX2)
+	}.kernels(maxPoolAVX2, maxPoolBackAVX2).withWinograd(winogradInAVX2, winogradOutAVX2, winogradAVX2MinFill, winogradAVX2MinTiles)
 	ewAVX512 = ewAsmSet{
 		lanes: 16, relu: relu_avx512, reluBack: reluBack_avx512, affine: affine_avx512, affineReLU: affineReLU_avx512,
 		add: add_avx512, sum: sum_avx512, sumSqDev: sumSqDev_avx512, sumDot: sumDot_avx512,
 		bnNorm: bnNorm_avx512, bnBack: bnBack_avx512, adam: adam_avx512,
 	}.kernels(maxPoolAVX512, maxPoolBackAVX512).withConv3x3In1(conv3x3In1_avx512).withIm2colTap(im2colTapAVX512).
-		withWinograd(winogradInAVX512, winogradOutAVX512)
+		withWinograd(winogradInAVX512, winogradOutAVX512, winogradAVX512MinFill, winogradAVX512MinTiles)
+)
+
+// Where Winograd pays, measured on one thread with BenchmarkConv3x3Winograd (2026-11-30; the CNN's
+// conv2 is 32→64 channels at 14×14, 49 tiles an image; conv3 64→128 at 7×7, 16 tiles covering 64
+// outputs for 49 pixels).
+//   - AVX-512: conv2 1.57× faster at batch 1 and 1.45× at 32, but conv3 slower at either (batch 32:
+//     36.6 against 32.2 µs an image, whatever the chunk size; batch 1: 54 against 42 µs). The
+//     16 GEMMs at 16 tiles waste most of a 32-wide panel, and the GEMM runs at ~90% of peak already,
+//     so the transforms and the padded tiles eat the saving.
+//   - AVX2: conv2 1.59× (batch 1) and 1.88× (32), conv3 1.72× and 1.34×: its GEMM has half the
+//     FLOP rate, so the multiplications saved weigh twice as much against the transforms.
+const (
+	winogradAVX512MinFill, winogradAVX512MinTiles = 0.9, 48
+	winogradAVX2MinFill, winogradAVX2MinTiles     = 0.7, 16
 )
 
 func (k ewKernels) withIm2colTap(f func(out, in []float32, nimg, h, w, istride, kh, kw int)) ewKernels {
@@ -46,8 +60,10 @@ func im2colTapAVX512(out, in []float32, nimg, h, w, istride, kh, kw int) {
 	im2colTap_avx512(out, in, nimg, h, w, istride, kh, kw, lmask, smask)
 }
 
-func (k ewKernels) withWinograd(in func(v, x []float32, vstride, h, w int), out func(y, m []float32, mstride, h, w int, bias, lower float32)) ewKernels {
+func (k ewKernels) withWinograd(in func(v, x []float32, vstride, h, w int), out func(y, m []float32, mstride, h, w int, bias, lower float32),
+	minFill float64, minTiles int) ewKernels {
 	k.winogradIn, k.winogradOut = in, out
+	k.winogradMinFill, k.winogradMinTiles = minFill, minTiles
 	return k
 }
 
@@ -80,6 +96,33 @@ func winogradOutAVX512(y, m []float32, mstride, h, w int, bias, lower float32) {
 	tmask := uint32(1)<<tw - 1
 	smask := uint32(uint64(1)<<w - 1)
 	winogradOut_avx512(y, m, mstride, h, w, bias, lower, tmask, smask)
+}
+
+// winogradInAVX2 runs the assembly for planes up to 15 wide (a row in two vectors, tw ≤ 8 tiles in
+// one) with the 16 planes of v apart by at least a tile grid, the reference otherwise. The slicing
+// checks the bounds the assembly relies on.
+func winogradInAVX2(v, x []float32, vstride, h, w int) {
+	th, tw := winogradTiles(h, w)
+	if w > 15 || h <= 0 || w <= 0 || vstride < th*tw {
+		winogradInRef(v, x, vstride, h, w)
+		return
+	}
+	v = v[:15*vstride+th*tw]
+	x = x[:h*w]
+	winogradIn_avx2(v, x, vstride, h, w)
+}
+
+// winogradOutAVX2 runs the assembly for planes up to 16 wide (an output row in two vectors), the
+// reference otherwise. The slicing checks the bounds the assembly relies on.
+func winogradOutAVX2(y, m []float32, mstride, h, w int, bias, lower float32) {
+	if w > 16 || h <= 0 || w <= 0 || mstride < 0 {
+		winogradOutRef(y, m, mstride, h, w, bias, lower)
+		return
+	}
+	th, tw := winogradTiles(h, w)
+	y = y[:h*w]
+	m = m[:15*mstride+th*tw]
+	winogradOut_avx2(y, m, mstride, h, w, bias, lower)
 }
 
 func (k ewKernels) withConv3x3In1(f func(dst, pad, weight, bias []float32, cout, h, w, m int, lo float32)) ewKernels {

@@ -111,3 +111,24 @@ func maxPool_avx2(dst []float32, idx []uint8, src []float32, rows int, h int, w 
 // that later rows (or the caller) overwrite; it leaves a dropped odd last row or column to the
 // caller. h ≥ 2, w ≥ 2, rows ≥ 1.
 func maxPoolBack_avx2(dx []float32, dy []float32, idx []uint8, rows int, h int, w int)
+
+// winogradIn_avx2 is winogradInRef for h ≥ 1, 1 ≤ w ≤ 15, vstride ≥ ⌈h/2⌉·⌈w/2⌉. For every tile
+// (ty, tx), in the reference's order of operations:
+//
+//	d[r][s] = x[(2ty−1+r)*w + 2tx−1+s] // 0 outside the plane
+//	t[r] = {d[r][0] − d[r][2], d[r][1] + d[r][2], d[r][2] − d[r][1], d[r][1] − d[r][3]}
+//	v[(0*4+j)*vstride + ty*tw + tx] = t[0][j] − t[2][j]
+//	v[(1*4+j)*vstride + ty*tw + tx] = t[1][j] + t[2][j]
+//	v[(2*4+j)*vstride + ty*tw + tx] = t[2][j] − t[1][j]
+//	v[(3*4+j)*vstride + ty*tw + tx] = t[1][j] − t[3][j]
+func winogradIn_avx2(v []float32, x []float32, vstride int, h int, w int)
+
+// winogradOut_avx2 is winogradOutRef for h ≥ 1, 1 ≤ w ≤ 16. For every tile (ty, tx), in the
+// reference's order of operations:
+//
+//	mm[i][j] = m[(4i+j)*mstride + ty*tw + tx]
+//	s[0][j] = mm[0][j] + mm[1][j] + mm[2][j]
+//	s[1][j] = mm[1][j] − mm[2][j] − mm[3][j]
+//	o[r] = {s[r][0] + s[r][1] + s[r][2], s[r][1] − s[r][2] − s[r][3]}
+//	y[(2ty+r)*w + 2tx+c] = max(o[r][c]+bias, lower) // Go's max; where inside the plane
+func winogradOut_avx2(y []float32, m []float32, mstride int, h int, w int, bias float32, lower float32)

@@ -819,3 +819,347 @@ maxPoolBack_avx2_same:
 	JNZ  maxPoolBack_avx2_row
 	VZEROUPPER
 	RET
+
+DATA winograd_prefix_avx2<>+0(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+4(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+8(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+12(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+16(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+20(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+24(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+28(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+32(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+36(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+40(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+44(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+48(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+52(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+56(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+60(SB)/4, $0xffffffff
+DATA winograd_prefix_avx2<>+64(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+68(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+72(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+76(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+80(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+84(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+88(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+92(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+96(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+100(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+104(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+108(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+112(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+116(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+120(SB)/4, $0x00000000
+DATA winograd_prefix_avx2<>+124(SB)/4, $0x00000000
+GLOBL winograd_prefix_avx2<>(SB), RODATA|NOPTR, $128
+
+DATA winograd_shift_avx2<>+0(SB)/4, $0x00000001
+DATA winograd_shift_avx2<>+4(SB)/4, $0x00000002
+DATA winograd_shift_avx2<>+8(SB)/4, $0x00000003
+DATA winograd_shift_avx2<>+12(SB)/4, $0x00000004
+DATA winograd_shift_avx2<>+16(SB)/4, $0x00000005
+DATA winograd_shift_avx2<>+20(SB)/4, $0x00000006
+DATA winograd_shift_avx2<>+24(SB)/4, $0x00000007
+DATA winograd_shift_avx2<>+28(SB)/4, $0x00000007
+GLOBL winograd_shift_avx2<>(SB), RODATA|NOPTR, $32
+
+// func winogradIn_avx2(v []float32, x []float32, vstride int, h int, w int)
+// Requires: AVX, AVX2
+TEXT ·winogradIn_avx2(SB), NOSPLIT, $96-72
+	MOVQ       v_base+0(FP), AX
+	MOVQ       vstride+48(FP), CX
+	SHLQ       $0x02, CX
+	LEAQ       (CX)(CX*2), DX
+	LEAQ       (AX)(CX*4), BX
+	LEAQ       (BX)(CX*4), SI
+	LEAQ       (SI)(CX*4), DI
+	MOVQ       x_base+24(FP), R8
+	SUBQ       $0x04, R8
+	MOVQ       h+56(FP), R9
+	MOVQ       w+64(FP), R10
+	LEAQ       1(R10), R11
+	SHRQ       $0x01, R11
+	SHLQ       $0x02, R11
+	LEAQ       winograd_prefix_avx2<>+0(SB), R12
+	MOVQ       $0x0000000f, R13
+	SUBQ       R10, R13
+	VMOVUPS    (R12)(R13*4), Y0
+	VMOVUPS    32(R12)(R13*4), Y1
+	VXORPS     Y2, Y2, Y2
+	VBLENDPS   $0x01, Y2, Y0, Y0
+	VMOVUPS    Y0, (SP)
+	VMOVUPS    Y1, 32(SP)
+	MOVQ       $0x00000040, R13
+	SUBQ       R11, R13
+	VMOVUPS    (R12)(R13*1), Y0
+	VMOVUPS    Y0, 64(SP)
+	SHLQ       $0x02, R10
+	VMOVUPS    winograd_shift_avx2<>+0(SB), Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VMOVUPS    (SP), Y5
+	VMASKMOVPS (R8), Y5, Y5
+	VMOVUPS    32(SP), Y6
+	VMASKMOVPS 32(R8), Y6, Y6
+	VSHUFPS    $0x88, Y6, Y5, Y7
+	VSHUFPS    $0xdd, Y6, Y5, Y5
+	VPERMPD    $0xd8, Y7, Y7
+	VPERMPD    $0xd8, Y5, Y5
+	VPERMPS    Y7, Y0, Y6
+	VANDPS     winograd_prefix_avx2<>+36(SB), Y6, Y6
+	VPERMPS    Y5, Y0, Y8
+	VANDPS     winograd_prefix_avx2<>+36(SB), Y8, Y8
+	VSUBPS     Y6, Y7, Y7
+	VADDPS     Y6, Y5, Y9
+	VSUBPS     Y5, Y6, Y6
+	VSUBPS     Y8, Y5, Y5
+	ADDQ       R10, R8
+	XORQ       R12, R12
+
+winoin2_tile_row:
+	LEAQ       1(R12), R13
+	CMPQ       R13, R9
+	JAE        winoin2_a_pad
+	VMOVUPS    (SP), Y8
+	VMASKMOVPS (R8), Y8, Y8
+	VMOVUPS    32(SP), Y10
+	VMASKMOVPS 32(R8), Y10, Y10
+	JMP        winoin2_a_t
+
+winoin2_a_pad:
+	VXORPS Y8, Y8, Y8
+	VXORPS Y10, Y10, Y10
+
+winoin2_a_t:
+	VSHUFPS    $0x88, Y10, Y8, Y11
+	VSHUFPS    $0xdd, Y10, Y8, Y8
+	VPERMPD    $0xd8, Y11, Y11
+	VPERMPD    $0xd8, Y8, Y8
+	VPERMPS    Y11, Y0, Y10
+	VANDPS     winograd_prefix_avx2<>+36(SB), Y10, Y10
+	VPERMPS    Y8, Y0, Y12
+	VANDPS     winograd_prefix_avx2<>+36(SB), Y12, Y12
+	VSUBPS     Y10, Y11, Y11
+	VADDPS     Y10, Y8, Y13
+	VSUBPS     Y8, Y10, Y10
+	VSUBPS     Y12, Y8, Y8
+	VMOVUPS    64(SP), Y12
+	VSUBPS     Y11, Y1, Y1
+	VMASKMOVPS Y1, Y12, (AX)
+	VADDPS     Y11, Y7, Y1
+	VMASKMOVPS Y1, Y12, (BX)
+	VSUBPS     Y7, Y11, Y1
+	VMASKMOVPS Y1, Y12, (SI)
+	VSUBPS     Y13, Y2, Y1
+	VMASKMOVPS Y1, Y12, (AX)(CX*1)
+	VADDPS     Y13, Y9, Y1
+	VMASKMOVPS Y1, Y12, (BX)(CX*1)
+	VSUBPS     Y9, Y13, Y1
+	VMASKMOVPS Y1, Y12, (SI)(CX*1)
+	VSUBPS     Y10, Y3, Y1
+	VMASKMOVPS Y1, Y12, (AX)(CX*2)
+	VADDPS     Y10, Y6, Y1
+	VMASKMOVPS Y1, Y12, (BX)(CX*2)
+	VSUBPS     Y6, Y10, Y1
+	VMASKMOVPS Y1, Y12, (SI)(CX*2)
+	VSUBPS     Y8, Y4, Y1
+	VMASKMOVPS Y1, Y12, (AX)(DX*1)
+	VADDPS     Y8, Y5, Y1
+	VMASKMOVPS Y1, Y12, (BX)(DX*1)
+	VSUBPS     Y5, Y8, Y1
+	VMASKMOVPS Y1, Y12, (SI)(DX*1)
+	LEAQ       2(R12), R13
+	CMPQ       R13, R9
+	JAE        winoin2_b_pad
+	VMOVUPS    (SP), Y1
+	VMASKMOVPS (R8)(R10*1), Y1, Y1
+	VMOVUPS    32(SP), Y2
+	VMASKMOVPS 32(R8)(R10*1), Y2, Y3
+	JMP        winoin2_b_t
+
+winoin2_b_pad:
+	VXORPS Y1, Y1, Y1
+	VXORPS Y3, Y3, Y3
+
+winoin2_b_t:
+	VSHUFPS    $0x88, Y3, Y1, Y2
+	VSHUFPS    $0xdd, Y3, Y1, Y1
+	VPERMPD    $0xd8, Y2, Y2
+	VPERMPD    $0xd8, Y1, Y1
+	VPERMPS    Y2, Y0, Y4
+	VANDPS     winograd_prefix_avx2<>+36(SB), Y4, Y4
+	VPERMPS    Y1, Y0, Y12
+	VANDPS     winograd_prefix_avx2<>+36(SB), Y12, Y12
+	VSUBPS     Y4, Y2, Y2
+	VADDPS     Y4, Y1, Y3
+	VSUBPS     Y1, Y4, Y4
+	VSUBPS     Y12, Y1, Y14
+	VMOVUPS    64(SP), Y12
+	VSUBPS     Y2, Y7, Y1
+	VMASKMOVPS Y1, Y12, (DI)
+	VSUBPS     Y3, Y9, Y1
+	VMASKMOVPS Y1, Y12, (DI)(CX*1)
+	VSUBPS     Y4, Y6, Y1
+	VMASKMOVPS Y1, Y12, (DI)(CX*2)
+	VSUBPS     Y14, Y5, Y1
+	VMASKMOVPS Y1, Y12, (DI)(DX*1)
+	VMOVAPS    Y11, Y1
+	VMOVAPS    Y2, Y7
+	VMOVAPS    Y13, Y2
+	VMOVAPS    Y3, Y9
+	VMOVAPS    Y10, Y3
+	VMOVAPS    Y4, Y6
+	VMOVAPS    Y8, Y4
+	VMOVAPS    Y14, Y5
+	ADDQ       R11, AX
+	ADDQ       R11, BX
+	ADDQ       R11, SI
+	ADDQ       R11, DI
+	LEAQ       (R8)(R10*2), R8
+	ADDQ       $0x02, R12
+	CMPQ       R12, R9
+	JB         winoin2_tile_row
+	VZEROUPPER
+	RET
+
+// func winogradOut_avx2(y []float32, m []float32, mstride int, h int, w int, bias float32, lower float32)
+// Requires: AVX, AVX2, SSE, SSE2
+TEXT ·winogradOut_avx2(SB), NOSPLIT, $96-80
+	MOVQ         m_base+24(FP), AX
+	MOVQ         mstride+48(FP), CX
+	SHLQ         $0x02, CX
+	LEAQ         (CX)(CX*2), DX
+	LEAQ         (AX)(CX*4), BX
+	LEAQ         (BX)(CX*4), SI
+	LEAQ         (SI)(CX*4), DI
+	MOVQ         y_base+0(FP), R8
+	MOVQ         h+56(FP), R9
+	MOVQ         w+64(FP), R10
+	LEAQ         1(R10), R11
+	SHRQ         $0x01, R11
+	SHLQ         $0x02, R11
+	SHLQ         $0x02, R10
+	LEAQ         winograd_prefix_avx2<>+0(SB), R12
+	MOVQ         $0x00000040, R13
+	SUBQ         R11, R13
+	VMOVUPS      (R12)(R13*1), Y0
+	VMOVUPS      Y0, (SP)
+	MOVQ         $0x00000040, R13
+	SUBQ         R10, R13
+	VMOVUPS      (R12)(R13*1), Y0
+	VMOVUPS      Y0, 32(SP)
+	VMOVUPS      32(R12)(R13*1), Y0
+	VMOVUPS      Y0, 64(SP)
+	MOVSS        bias+72(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        lower+76(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVL         $0x80000000, R12
+	MOVD         R12, X2
+	VPBROADCASTD X2, Y2
+	VXORPS       Y2, Y1, Y1
+	XORQ         R12, R12
+
+winoout2_tile_row:
+	VMOVUPS    (SP), Y3
+	VMASKMOVPS (AX), Y3, Y4
+	VMASKMOVPS (BX), Y3, Y5
+	VMASKMOVPS (SI), Y3, Y6
+	VMASKMOVPS (DI), Y3, Y3
+	VADDPS     Y4, Y5, Y4
+	VADDPS     Y6, Y4, Y4
+	VSUBPS     Y6, Y5, Y5
+	VSUBPS     Y3, Y5, Y5
+	VMOVUPS    (SP), Y3
+	VMASKMOVPS (AX)(CX*1), Y3, Y6
+	VMASKMOVPS (BX)(CX*1), Y3, Y7
+	VMASKMOVPS (SI)(CX*1), Y3, Y8
+	VMASKMOVPS (DI)(CX*1), Y3, Y3
+	VADDPS     Y6, Y7, Y6
+	VADDPS     Y8, Y6, Y6
+	VSUBPS     Y8, Y7, Y7
+	VSUBPS     Y3, Y7, Y7
+	VMOVUPS    (SP), Y3
+	VMASKMOVPS (AX)(CX*2), Y3, Y8
+	VMASKMOVPS (BX)(CX*2), Y3, Y9
+	VMASKMOVPS (SI)(CX*2), Y3, Y10
+	VMASKMOVPS (DI)(CX*2), Y3, Y3
+	VADDPS     Y8, Y9, Y8
+	VADDPS     Y10, Y8, Y8
+	VSUBPS     Y10, Y9, Y9
+	VSUBPS     Y3, Y9, Y9
+	VMOVUPS    (SP), Y3
+	VMASKMOVPS (AX)(DX*1), Y3, Y10
+	VMASKMOVPS (BX)(DX*1), Y3, Y11
+	VMASKMOVPS (SI)(DX*1), Y3, Y12
+	VMASKMOVPS (DI)(DX*1), Y3, Y3
+	VADDPS     Y10, Y11, Y10
+	VADDPS     Y12, Y10, Y10
+	VSUBPS     Y12, Y11, Y11
+	VSUBPS     Y3, Y11, Y11
+	VADDPS     Y4, Y6, Y3
+	VADDPS     Y8, Y3, Y3
+	VSUBPS     Y8, Y6, Y4
+	VSUBPS     Y10, Y4, Y4
+	VADDPS     Y0, Y3, Y3
+	VXORPS     Y2, Y3, Y3
+	VMINPS     Y1, Y3, Y6
+	VMINPS     Y3, Y6, Y3
+	VORPS      Y3, Y6, Y6
+	VXORPS     Y2, Y6, Y3
+	VADDPS     Y0, Y4, Y4
+	VXORPS     Y2, Y4, Y4
+	VMINPS     Y1, Y4, Y6
+	VMINPS     Y4, Y6, Y4
+	VORPS      Y4, Y6, Y6
+	VXORPS     Y2, Y6, Y4
+	VUNPCKLPS  Y4, Y3, Y6
+	VUNPCKHPS  Y4, Y3, Y3
+	VPERM2F128 $0x20, Y3, Y6, Y4
+	VPERM2F128 $0x31, Y3, Y6, Y3
+	VMOVUPS    32(SP), Y6
+	VMASKMOVPS Y4, Y6, (R8)
+	VMOVUPS    64(SP), Y4
+	VMASKMOVPS Y3, Y4, 32(R8)
+	LEAQ       1(R12), R13
+	CMPQ       R13, R9
+	JAE        winoout2_next
+	VADDPS     Y5, Y7, Y3
+	VADDPS     Y9, Y3, Y3
+	VSUBPS     Y9, Y7, Y4
+	VSUBPS     Y11, Y4, Y4
+	VADDPS     Y0, Y3, Y3
+	VXORPS     Y2, Y3, Y3
+	VMINPS     Y1, Y3, Y5
+	VMINPS     Y3, Y5, Y3
+	VORPS      Y3, Y5, Y5
+	VXORPS     Y2, Y5, Y3
+	VADDPS     Y0, Y4, Y4
+	VXORPS     Y2, Y4, Y4
+	VMINPS     Y1, Y4, Y5
+	VMINPS     Y4, Y5, Y4
+	VORPS      Y4, Y5, Y5
+	VXORPS     Y2, Y5, Y4
+	VUNPCKLPS  Y4, Y3, Y5
+	VUNPCKHPS  Y4, Y3, Y3
+	VPERM2F128 $0x20, Y3, Y5, Y4
+	VPERM2F128 $0x31, Y3, Y5, Y3
+	VMOVUPS    32(SP), Y5
+	VMASKMOVPS Y4, Y5, (R8)(R10*1)
+	VMOVUPS    64(SP), Y4
+	VMASKMOVPS Y3, Y4, 32(R8)(R10*1)
+
+winoout2_next:
+	ADDQ R11, AX
+	ADDQ R11, BX
+	ADDQ R11, SI
+	ADDQ R11, DI
+	LEAQ (R8)(R10*2), R8
+	ADDQ $0x02, R12
+	CMPQ R12, R9
+	JB   winoout2_tile_row
+	VZEROUPPER
+	RET

@@ -92,28 +92,16 @@ func (c *WinogradF2x3) ScratchSize(n, h, w int) int {
 	return 16 * (c.cin + c.cout) * c.chunk(n, h, w) * th * tw
 }
 
-// winogradMinTiles is the fewest tiles (GEMM columns) per call for which Winograd beats im2col + GEMM:
-// the 16 GEMMs are each as wide as the tiles, so a small image's few tiles waste most of a 32-wide
-// panel. Measured on one thread (AVX-512, 2026-11-30): 16 GEMMs 64×49×32 18.6 µs against im2col's
-// 64×196×288 33.0 µs (conv2 of the CNN at batch 1), but 16 × 128×16×64 33.6 µs against 128×49×576
-// 35.5 µs (conv3, 16 tiles).
-const winogradMinTiles = 48
-
-// winogradMinFill is the least share of the tiles' 2×2 outputs that must fall inside the image: an odd
-// size pads the last row and column of tiles, and with them the work. The CNN's conv3 (7×7: 16 tiles
-// for 49 pixels, 77%) measured slower than im2col + GEMM even at batch 32 (36.6 against 32.2 µs per
-// image, one thread, any chunk size), its conv2 (14×14, 100%) 1.57× faster.
-const winogradMinFill = 0.9
-
 // Pays reports whether Forward on n images of h×w is expected to be faster than Conv3x3BiasReLU with
 // the current kernel set: the set must have the transform kernels (the Go reference transforms cost
-// more than the multiplications they save), the tiles must cover little beyond the image, and the
-// GEMMs must be wide enough.
+// more than the multiplications they save), and the tiles must cover little enough beyond the image
+// (an odd size pads the last row and column of tiles) and be many enough per call (each of the 16
+// GEMMs is as wide as the tiles) for that set: see the thresholds in elementwise_amd64.go.
 func (c *WinogradF2x3) Pays(n, h, w int) bool {
 	ew := current.Load().ew
 	th, tw := winogradTiles(h, w)
 	return ew.winogradIn != nil && ew.winogradOut != nil &&
-		float64(h*w) >= winogradMinFill*float64(4*th*tw) && c.chunk(n, h, w)*th*tw >= winogradMinTiles
+		float64(h*w) >= ew.winogradMinFill*float64(4*th*tw) && c.chunk(n, h, w)*th*tw >= ew.winogradMinTiles
 }
 
 // Forward computes output channels [lo, hi) of the convolution Conv3x3BiasReLU computes, with the same

@@ -73,6 +73,7 @@ func tileRowBytes(w reg.Register) reg.Register {
 // kept.
 func WinogradIn(isa gen.ISA) {
 	if isa.Lanes != 16 {
+		WinogradInAVX2()
 		return
 	}
 	idx, _, _ := winoTables()
@@ -215,6 +216,7 @@ func WinogradIn(isa gen.ISA) {
 // take their operands in the order of the compiled reference (Go 1.26), which swaps two of them.
 func WinogradOut(isa gen.ISA) {
 	if isa.Lanes != 16 {
+		WinogradOutAVX2()
 		return
 	}
 	_, ilo, ihi := winoTables()
