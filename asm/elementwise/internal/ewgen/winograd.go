@@ -114,7 +114,7 @@ func WinogradIn(isa gen.ISA) {
 
 	// rowT returns the t row of the input row R = r0:r1 (zeros for a row outside the plane).
 	rowT := func(r0, r1 reg.VecVirtual) [4]reg.VecVirtual {
-		var d, t [4]reg.VecVirtual
+		var d [4]reg.VecVirtual
 		for j := range d {
 			d[j] = ZMM()
 			VMOVAPS(ix[j], d[j])
@@ -124,14 +124,7 @@ func WinogradIn(isa gen.ISA) {
 				VPERMI2PS_Z(r1, r0, k15, d[j])
 			}
 		}
-		for j := range t {
-			t[j] = ZMM()
-		}
-		VSUBPS(d[2], d[0], t[0]) // d0 − d2
-		VADDPS(d[2], d[1], t[1]) // d1 + d2
-		VSUBPS(d[1], d[2], t[2]) // d2 − d1
-		VSUBPS(d[3], d[1], t[3]) // d1 − d3
-		return t
+		return winoRowT(d, ZMM)
 	}
 	load := func(m0, m1 Mem) (r0, r1 reg.VecVirtual) {
 		r0, r1 = ZMM(), ZMM()
@@ -262,11 +255,7 @@ func WinogradOut(isa gen.ISA) {
 			mm[i] = ZMM()
 			VMOVUPS_Z(xiMem(pm, ms, ms3, i, j), kt, mm[i])
 		}
-		s[0][j], s[1][j] = ZMM(), ZMM()
-		VADDPS(mm[0], mm[1], s[0][j])   // m0 + m1, m1 the first source as in the compiled reference
-		VADDPS(mm[2], s[0][j], s[0][j]) // + m2
-		VSUBPS(mm[2], mm[1], s[1][j])   // m1 − m2
-		VSUBPS(mm[3], s[1][j], s[1][j]) // − m3
+		s[0][j], s[1][j] = winoS(mm, ZMM)
 	}
 	for r := 0; r < 2; r++ {
 		out := Mem{Base: py}
@@ -276,20 +265,12 @@ func WinogradOut(isa gen.ISA) {
 			JAE(LabelRef("winoout_next")) // the last tile row of an odd h has one output row
 			out = Mem{Base: py, Index: wb, Scale: 1}
 		}
-		e, o := ZMM(), ZMM()
-		VADDPS(s[r][0], s[r][1], e) // s0 + s1, s1 the first source as in the compiled reference
-		VADDPS(s[r][2], e, e)       // + s2
-		VSUBPS(s[r][2], s[r][1], o) // s1 − s2
-		VSUBPS(s[r][3], o, o)       // − s3
+		e, o := winoEO(s[r], ZMM)
 		for _, v := range []reg.VecVirtual{e, o} {
-			VADDPS(bias, v, v) // x = o + bias
-			// max(x, lower) = −((a | b)) with a = MINSS(−x, −lower), b = MINSS(a, −x), as Go lowers it.
-			nx, a, b := ZMM(), ZMM(), ZMM()
-			VXORPS(sign, v, nx)
-			VMINPS(nlower, nx, a)
-			VMINPS(nx, a, b)
-			VPTERNLOGD(Imm(0x56), sign, b, a) // (a | b) ^ sign
-			VMOVAPS(a, v)
+			winoBiasMax(v, bias, sign, nlower, ZMM, func(a, b, v reg.VecVirtual) {
+				VPTERNLOGD(Imm(0x56), sign, b, a) // (a | b) ^ sign
+				VMOVAPS(a, v)
+			})
 		}
 		lo, hi := ZMM(), ZMM()
 		VMOVAPS(vlo, lo)
@@ -309,4 +290,54 @@ func WinogradOut(isa gen.ISA) {
 	JB(LabelRef("winoout_tile_row"))
 	VZEROUPPER()
 	RET()
+}
+
+// The transforms' arithmetic, shared by the AVX-512 and AVX2 generators (avo's instructions take
+// either width); vec makes a vector register of the ISA's width. The operand order is the compiled
+// reference's (see WinogradOut for why it matters for NaNs).
+
+// winoRowT emits the input transform's step within a row: t = {d0 − d2, d1 + d2, d2 − d1, d1 − d3}.
+func winoRowT(d [4]reg.VecVirtual, vec func() reg.VecVirtual) [4]reg.VecVirtual {
+	var t [4]reg.VecVirtual
+	for j := range t {
+		t[j] = vec()
+	}
+	VSUBPS(d[2], d[0], t[0]) // d0 − d2
+	VADDPS(d[2], d[1], t[1]) // d1 + d2
+	VSUBPS(d[1], d[2], t[2]) // d2 − d1
+	VSUBPS(d[3], d[1], t[3]) // d1 − d3
+	return t
+}
+
+// winoS emits the output transform's step over the rows of one column: s0 = m0 + m1 + m2,
+// s1 = m1 − m2 − m3.
+func winoS(mm [4]reg.VecVirtual, vec func() reg.VecVirtual) (s0, s1 reg.VecVirtual) {
+	s0, s1 = vec(), vec()
+	VADDPS(mm[0], mm[1], s0) // m0 + m1, m1 the first source as in the compiled reference
+	VADDPS(mm[2], s0, s0)    // + m2
+	VSUBPS(mm[2], mm[1], s1) // m1 − m2
+	VSUBPS(mm[3], s1, s1)    // − m3
+	return s0, s1
+}
+
+// winoEO emits the output transform's step within a row, its even and odd output columns:
+// e = s0 + s1 + s2, o = s1 − s2 − s3.
+func winoEO(s [4]reg.VecVirtual, vec func() reg.VecVirtual) (e, o reg.VecVirtual) {
+	e, o = vec(), vec()
+	VADDPS(s[0], s[1], e) // s0 + s1, s1 the first source as in the compiled reference
+	VADDPS(s[2], e, e)    // + s2
+	VSUBPS(s[2], s[1], o) // s1 − s2
+	VSUBPS(s[3], o, o)    // − s3
+	return e, o
+}
+
+// winoBiasMax emits v = max(v + bias, lower) as Go lowers max on amd64: −(a | b) with
+// a = MIN(−x, −lower), b = MIN(a, −x); orXor(a, b, v) must set v = (a | b) ^ sign.
+func winoBiasMax(v, bias, sign, nlower reg.VecVirtual, vec func() reg.VecVirtual, orXor func(a, b, v reg.VecVirtual)) {
+	VADDPS(bias, v, v) // x = o + bias
+	nx, a, b := vec(), vec(), vec()
+	VXORPS(sign, v, nx)
+	VMINPS(nlower, nx, a)
+	VMINPS(nx, a, b)
+	orXor(a, b, v)
 }

@@ -95,15 +95,7 @@ func WinogradInAVX2() {
 		VANDPS(prefix.Offset(4*9), d2, d2) // lane 7: column 15
 		VPERMPS(d1, ix, d3)
 		VANDPS(prefix.Offset(4*9), d3, d3) // lane 7: column 16
-		var t [4]reg.VecVirtual
-		for j := range t {
-			t[j] = YMM()
-		}
-		VSUBPS(d2, d0, t[0]) // d0 − d2
-		VADDPS(d2, d1, t[1]) // d1 + d2
-		VSUBPS(d1, d2, t[2]) // d2 − d1
-		VSUBPS(d3, d1, t[3]) // d1 − d3
-		return t
+		return winoRowT([4]reg.VecVirtual{d0, d1, d2, d3}, YMM)
 	}
 	// loadRow loads the row at m (and m+32) under the row masks.
 	loadRow := func(m Mem) (r0, r1 reg.VecVirtual) {
@@ -241,11 +233,7 @@ func WinogradOutAVX2() {
 			mm[i] = YMM()
 			VMASKMOVPS(xiMem(pm, ms, ms3, i, j), km, mm[i])
 		}
-		s[0][j], s[1][j] = YMM(), YMM()
-		VADDPS(mm[0], mm[1], s[0][j])   // m0 + m1, m1 the first source as in the compiled reference
-		VADDPS(mm[2], s[0][j], s[0][j]) // + m2
-		VSUBPS(mm[2], mm[1], s[1][j])   // m1 − m2
-		VSUBPS(mm[3], s[1][j], s[1][j]) // − m3
+		s[0][j], s[1][j] = winoS(mm, YMM)
 	}
 	for r := 0; r < 2; r++ {
 		out := Mem{Base: py}
@@ -255,20 +243,12 @@ func WinogradOutAVX2() {
 			JAE(LabelRef("winoout2_next")) // the last tile row of an odd h has one output row
 			out = Mem{Base: py, Index: wb, Scale: 1}
 		}
-		e, o := YMM(), YMM()
-		VADDPS(s[r][0], s[r][1], e) // s0 + s1, s1 the first source as in the compiled reference
-		VADDPS(s[r][2], e, e)       // + s2
-		VSUBPS(s[r][2], s[r][1], o) // s1 − s2
-		VSUBPS(s[r][3], o, o)       // − s3
+		e, o := winoEO(s[r], YMM)
 		for _, v := range []reg.VecVirtual{e, o} {
-			VADDPS(bias, v, v) // x = o + bias
-			// max(x, lower) = −(a | b) with a = MINSS(−x, −lower), b = MINSS(a, −x), as Go lowers it.
-			nx, a, b := YMM(), YMM(), YMM()
-			VXORPS(sign, v, nx)
-			VMINPS(nlower, nx, a)
-			VMINPS(nx, a, b)
-			VORPS(b, a, a)
-			VXORPS(sign, a, v)
+			winoBiasMax(v, bias, sign, nlower, YMM, func(a, b, v reg.VecVirtual) {
+				VORPS(b, a, a)
+				VXORPS(sign, a, v)
+			})
 		}
 		lo, hi := YMM(), YMM()
 		VUNPCKLPS(o, e, lo) // e0 o0 e1 o1 | e4 o4 e5 o5
