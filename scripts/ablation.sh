@@ -24,6 +24,7 @@ RUNS='
 06-resnet-onecycle|--model resnet --schedule onecycle --lr 0.003
 07-resnet-augment|--model resnet --augment
 08-resnet-best|--model resnet --schedule cosine --warmup 1 --augment --epochs 30
+08-resnet-best100|--model resnet --schedule cosine --warmup 1 --augment --epochs 100
 09-ann-study|--model ann
 10-ann-early|--model ann --patience 3
 10-ann-early5|--model ann --patience 5
