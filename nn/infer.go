@@ -32,8 +32,7 @@ type Inference struct {
 	// threads instead. Measured with bench on 2 cores, ANN, split vs not: batch 32 83k vs 129k
 	// images/s, 128 218k vs 179k, 512 271k vs 214k.
 	minPart int
-	// plan1 divides the layers of a single image between two cores (infer_one.go); nil when the
-	// graph has layers it cannot divide by channels.
+	// plan1 divides the layers of a single image between two cores (infer_one.go).
 	plan1 []onePart
 
 	profile atomic.Bool
@@ -510,8 +509,7 @@ func (g *Inference) Forward(x []float32, n int, out []float32) {
 	}
 	if n == 1 {
 		// One image on one thread: splitting its GEMMs the kernels' way costs more than it saves
-		// (see infer_one.go); the residual CNN, whose blocks forwardOne cannot divide, and a
-		// profiled run take this path.
+		// (see infer_one.go); a profiled run takes this path.
 		serialKernelsBegin()
 		defer serialKernelsEnd()
 		parts = 1

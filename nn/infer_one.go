@@ -22,22 +22,23 @@ import (
 // the result is the same. Each ticket writes disjoint channels with the same kernels, so the logits
 // do not depend on who ran what.
 
-// onePart is one ticket: part (of parts) of layer.
+// onePart is one ticket: part (of parts) of one step of layer.
 type onePart struct {
 	layer, part, parts int
-	before             int32 // tickets of the earlier layers: all must be done first
+	phase              int   // a residual block's step: 0 conv1, 1 conv2 with the shortcut and the add
+	before             int32 // tickets of the earlier steps: all must be done first
 }
 
 // onePlanMax bounds the tickets of a plan (the claim flags are a fixed array, so a run allocates
-// nothing); the CNN has 16, the ANN 8.
+// nothing); the CNN has 16, the residual CNN 20, the ANN 8.
 const onePlanMax = 32
 
 // onePlan returns the tickets of the graph for one image, or nil when a layer cannot be divided by
-// channels (the residual blocks and global pooling run whole images).
+// channels. A residual block is two steps: conv2 reads every channel of conv1's output.
 func (g *Inference) onePlan() []onePart {
 	var plan []onePart
 	for i, l := range g.layers {
-		parts := 1
+		phases, parts := 1, 1
 		switch l.kind {
 		case infConv, infPoolK:
 			parts = 2
@@ -45,16 +46,20 @@ func (g *Inference) onePlan() []onePart {
 			if l.cout >= 64 {
 				parts = 2
 			}
-		case infFlat:
+		case infBlock:
+			phases, parts = 2, 2
+		case infFlat, infAvgPool:
 		default:
 			return nil
 		}
-		before := int32(len(plan))
-		if len(plan)+parts > onePlanMax {
-			return nil
-		}
-		for p := 0; p < parts; p++ {
-			plan = append(plan, onePart{layer: i, part: p, parts: parts, before: before})
+		for ph := 0; ph < phases; ph++ {
+			before := int32(len(plan))
+			if len(plan)+parts > onePlanMax {
+				return nil
+			}
+			for p := 0; p < parts; p++ {
+				plan = append(plan, onePart{layer: i, part: p, parts: parts, phase: ph, before: before})
+			}
 		}
 	}
 	return plan
@@ -226,6 +231,11 @@ func (g *Inference) runPart(ws, own *infWorkspace, x []float32, p onePart) {
 		infMaxPool2x2(dst[lo*ohw:hi*ohw], own.idx, in[lo*l.h*l.w:hi*l.h*l.w], hi-lo, l.h, l.w)
 	case infFlat:
 		copy(dst, in)
+	case infBlock:
+		lo, hi := share(l.cout, 1)
+		l.runBlockPart(dst, in, p.phase, lo, hi, ws.scratch, own.scratch)
+	case infAvgPool:
+		infGlobalAvgPool(dst, in, l.cin, 1, l.h*l.w)
 	case infLinear:
 		lo, hi := share(l.cout, 4)
 		kernels.SgemvBiasReLU(hi-lo, l.cin, l.weight[lo*l.cin:hi*l.cin], l.cin, in, l.bias[lo:hi], l.relu, dst[lo:hi])

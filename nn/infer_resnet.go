@@ -132,6 +132,32 @@ func (l *infLayer) runBlock(dst, src []float32, n int, scratch []float32) {
 	}
 }
 
+// runBlockPart is one step of runBlock for one image and output channels [lo, hi), for the two-core
+// plan (infer_one.go): phase 0 computes those channels of conv1's output into shared (the caller's
+// scratch, where phase 1 of either part reads all of them), phase 1 those channels of conv2, the
+// shortcut and the add. The im2col or Winograd scratch and the projection's output are own's. Each
+// channel is computed by the same kernels as in runBlock, so the result is the same bit for bit.
+func (l *infLayer) runBlockPart(dst, src []float32, phase, lo, hi int, shared, own []float32) {
+	b := l.block
+	m := l.h * l.w
+	t1 := shared[:l.cout*m]
+	conv := own[2*l.cout*m:]
+	if phase == 0 {
+		infConv3x3(t1[lo*m:hi*m], src, b.w1, b.b1, b.wino1, 1, l.cin, lo, hi, l.h, l.w, true, conv)
+		return
+	}
+	out := dst[lo*m : hi*m]
+	infConv3x3(out, t1, b.w2, b.b2, b.wino2, 1, l.cout, lo, hi, l.h, l.w, false, conv)
+	short := src[lo*m : hi*m]
+	if b.wd != nil {
+		short = own[(l.cout+lo)*m : (l.cout+hi)*m]
+		infGemmBias(hi-lo, m, l.cin, b.wd[lo*l.cin:hi*l.cin], src, b.bd[lo:hi], false, short)
+	}
+	for i, v := range short {
+		out[i] = max(out[i]+v, 0)
+	}
+}
+
 // infGlobalAvgPool averages each image's hw positions: [c][n·hw] → [c][n], the feature-major input of
 // the linear layer.
 func infGlobalAvgPool(dst, src []float32, c, n, hw int) {

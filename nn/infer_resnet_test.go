@@ -1,28 +1,38 @@
 package nn
 
 import (
-	"github.com/simdnn/simdnn/internal/datatest"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"github.com/simdnn/simdnn/internal/datatest"
 )
 
 // resnetForInference is a residual CNN whose BatchNorm parameters and running statistics are far
-// from their initial values, so folding them is really tested.
+// from their initial values, so folding them is really tested, and whose activations stay alive (a
+// running mean far above the convolutions' outputs would make every ReLU output 0, and a test of the
+// blocks pass whatever they compute).
 func resnetForInference(seed uint64) Network {
 	net := NewResNet(int64(seed))
 	rng := rand.New(rand.NewPCG(seed, 77))
 	for _, p := range net.(stateDicter).stateDict() {
-		if len(p.Shape) == 1 && p.Grad == nil || len(p.Shape) == 1 && !isBias(p.Name) {
-			for i := range p.Value {
-				p.Value[i] = float32(0.5 + rng.Float64())
-			}
+		if len(p.Shape) != 1 || !(strings.Contains(p.Name, ".bn") || strings.Contains(p.Name, "downsample.1")) {
+			continue
+		}
+		lo, hi := 0.5, 1.5 // weight (γ), running_var
+		switch {
+		case strings.HasSuffix(p.Name, ".running_mean"), strings.HasSuffix(p.Name, ".bias"):
+			lo, hi = -0.2, 0.2
+		case strings.HasSuffix(p.Name, ".num_batches_tracked"):
+			continue
+		}
+		for i := range p.Value {
+			p.Value[i] = float32(lo + (hi-lo)*rng.Float64())
 		}
 	}
 	return net
 }
-
-func isBias(name string) bool { return len(name) > 5 && name[len(name)-5:] == ".bias" }
 
 // TestInferenceResNet: the compiled graph (BN folded, fused convolutions, residual blocks, average
 // pool) gives the training network's evaluation-mode logits, for batches below, at and above the

@@ -344,8 +344,14 @@ func TestCompileInferenceErrors(t *testing.T) {
 // channels gives the serial logits bit for bit, whoever runs which ticket: the helper alone, the
 // caller alone (the helper busy elsewhere), and as they meet in Forward.
 func TestInferenceOneImageTwoCores(t *testing.T) {
-	for _, arch := range []string{"ann", "cnn"} {
-		g, err := CompileInference(arch, inferTestTensors(arch, 7))
+	for _, arch := range []string{"ann", "cnn", "resnet"} {
+		var g *Inference
+		var err error
+		if arch == "resnet" {
+			g, err = NewInference(resnetForInference(7))
+		} else {
+			g, err = CompileInference(arch, inferTestTensors(arch, 7))
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
