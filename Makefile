@@ -127,6 +127,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadIDX -fuzztime 30s ./dataset
 	$(GO) test -run '^$$' -fuzz '^FuzzSgemm$$' -fuzztime 30s ./kernels
 	$(GO) test -run '^$$' -fuzz '^FuzzConv3x3$$' -fuzztime 30s ./kernels
+	$(GO) test -run '^$$' -fuzz '^FuzzWinogradF2x3$$' -fuzztime 30s ./kernels
 
 clean:
 	rm -rf $(OUT)

@@ -121,6 +121,41 @@ func TestWinogradF2x3Pays(t *testing.T) {
 	})
 }
 
+// FuzzWinogradF2x3 checks Forward on every set against the direct definition for random shapes,
+// channel ranges and values, past the assembly's width limits (31 and 15 floats) too.
+func FuzzWinogradF2x3(f *testing.F) {
+	f.Add(uint8(1), uint8(2), uint8(3), uint8(7), uint8(7), uint8(0), uint64(1))
+	f.Add(uint8(2), uint8(5), uint8(9), uint8(14), uint8(14), uint8(3), uint64(2))
+	f.Add(uint8(1), uint8(3), uint8(4), uint8(5), uint8(33), uint8(1), uint64(3))
+	f.Fuzz(func(t *testing.T, n, cin, cout, h, w, cut uint8, seed uint64) {
+		N, Cin, Cout, H, W := int(n%3)+1, int(cin%6)+1, int(cout%9)+1, int(h%16)+1, int(w%36)+1
+		lo := int(cut) % Cout
+		hi := lo + 1 + int(cut/16)%(Cout-lo)
+		r := rand.New(rand.NewPCG(seed, 9))
+		src := ewRand(r, Cin*N*H*W, 2, false)
+		weight, bias := ewRand(r, Cout*Cin*9, 1, false), ewRand(r, Cout, 1, false)
+		relu := seed%2 == 0
+		want := make([]float32, Cout*N*H*W)
+		conv3x3Naive(want, src, weight, bias, N, Cin, Cout, H, W, relu)
+		c := NewWinogradF2x3(weight, Cin, Cout)
+		m := N * H * W
+		prev := Current().Name
+		defer Use(prev)
+		for _, impl := range Available() {
+			if err := Use(impl.Name); err != nil {
+				t.Fatal(err)
+			}
+			dst := make([]float32, (hi-lo)*m)
+			c.Forward(dst, src, bias[lo:hi], N, H, W, lo, hi, relu, make([]float32, c.ScratchSize(N, H, W)))
+			for i := range dst {
+				if d := math.Abs(float64(dst[i] - want[lo*m+i])); !(d <= 1e-4*float64(Cin*9)) {
+					t.Fatalf("%s: channels [%d,%d): dst[%d] = %v, want %v", impl.Name, lo, hi, i, dst[i], want[lo*m+i])
+				}
+			}
+		}
+	})
+}
+
 func TestWinogradF2x3NoAllocs(t *testing.T) {
 	forEachImpl(t, func(t *testing.T, impl Impl) {
 		r := rand.New(rand.NewPCG(65, 66))
