@@ -36,10 +36,10 @@ type ewKernels struct {
 	im2colTap func(out, in []float32, nimg, h, w, istride, kh, kw int)
 
 	// winogradIn and winogradOut, where an ISA has them, are winogradInRef and winogradOutRef (the
-	// transforms of one plane of Winograd F(2×2, 3×3), winograd.go), bit for bit; nil means the
+	// transforms of Winograd F(2×2, 3×3) for a run of planes, winograd.go), bit for bit; nil means the
 	// reference, and WinogradF2x3.Pays then reports false.
-	winogradIn  func(v, x []float32, vstride, h, w int)
-	winogradOut func(y, m []float32, mstride, h, w int, bias, lower float32)
+	winogradIn  func(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw int)
+	winogradOut func(y, m []float32, planes, ystride, pstride, mstride, oh, ow, w int, bias, lower float32)
 	// winogradMinFill and winogradMinTiles say where Winograd starts to beat im2col + GEMM on this
 	// set (WinogradF2x3.Pays): the least share of the tiles' outputs inside the image, and the fewest
 	// tiles (GEMM columns) per call.

@@ -22,17 +22,17 @@ var (
 )
 
 // Where Winograd pays, measured on one thread with BenchmarkConv3x3Winograd (2026-11-30; the CNN's
-// conv2 is 32→64 channels at 14×14, 49 tiles an image; conv3 64→128 at 7×7, 16 tiles covering 64
-// outputs for 49 pixels).
-//   - AVX-512: conv2 1.57× faster at batch 1 and 1.45× at 32, but conv3 slower at either (batch 32:
-//     36.6 against 32.2 µs an image, whatever the chunk size; batch 1: 54 against 42 µs). The
-//     16 GEMMs at 16 tiles waste most of a 32-wide panel, and the GEMM runs at ~90% of peak already,
-//     so the transforms and the padded tiles eat the saving.
-//   - AVX2: conv2 1.59× (batch 1) and 1.88× (32), conv3 1.72× and 1.34×: its GEMM has half the
-//     FLOP rate, so the multiplications saved weigh twice as much against the transforms.
+// conv2 is 32→64 channels at 14×14, 49 tiles an image; conv3 64→128 at 7×7 feeding a 3×3 pool, so
+// only its 6×6 region is computed: 9 tiles an image, against 49 pixels for im2col + GEMM).
+//   - AVX-512: conv2 1.56× faster at batch 1, 1.75× at 32; conv3 1.08× and 1.32×. Before the region
+//     was computed alone (16 tiles for 49 pixels) and the transforms took a run of planes per call,
+//     conv3 was slower with Winograd (batch 32: 36.6 against 32.2 µs an image), so a 7×7 output read
+//     whole (the residual CNN's last block) stays on im2col + GEMM: the tiles' fill is the limit.
+//   - AVX2: conv2 1.58× and 1.91×, conv3 1.35× and 2.15×: its GEMM has half the FLOP rate, so the
+//     multiplications saved weigh twice as much against the transforms, whatever the fill.
 const (
-	winogradAVX512MinFill, winogradAVX512MinTiles = 0.9, 48
-	winogradAVX2MinFill, winogradAVX2MinTiles     = 0.7, 16
+	winogradAVX512MinFill, winogradAVX512MinTiles = 0.9, 9
+	winogradAVX2MinFill, winogradAVX2MinTiles     = 0.7, 9
 )
 
 func (k ewKernels) withIm2colTap(f func(out, in []float32, nimg, h, w, istride, kh, kw int)) ewKernels {
@@ -60,69 +60,102 @@ func im2colTapAVX512(out, in []float32, nimg, h, w, istride, kh, kw int) {
 	im2colTap_avx512(out, in, nimg, h, w, istride, kh, kw, lmask, smask)
 }
 
-func (k ewKernels) withWinograd(in func(v, x []float32, vstride, h, w int), out func(y, m []float32, mstride, h, w int, bias, lower float32),
+func (k ewKernels) withWinograd(in func(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw int),
+	out func(y, m []float32, planes, ystride, pstride, mstride, oh, ow, w int, bias, lower float32),
 	minFill float64, minTiles int) ewKernels {
 	k.winogradIn, k.winogradOut = in, out
 	k.winogradMinFill, k.winogradMinTiles = minFill, minTiles
 	return k
 }
 
-// winogradInAVX512 runs the assembly for planes up to 31 wide (a row in two vectors, tw ≤ 16 tiles in
-// one) with the 16 planes of v apart by at least a tile grid, the reference otherwise. The slicing
-// checks the bounds the assembly relies on.
-func winogradInAVX512(v, x []float32, vstride, h, w int) {
-	th, tw := winogradTiles(h, w)
-	if w > 31 || h <= 0 || w <= 0 || vstride < th*tw {
-		winogradInRef(v, x, vstride, h, w)
+// winogradInAsm reports whether an input transform call fits the assembly, whose rows span two vectors
+// (w ≤ maxW) and whose tile rows one (tw ≤ maxTW): a plane and a grid that are not empty, planes that
+// do not start before x, and stores that do not overlap (the assembly stores a tile row of one ξ at a
+// time, the reference a tile's 16 values, so where stores overlap the last value written could
+// differ): the planes' tile grids side by side within each ξ block (Forward's layout), or the 16
+// blocks side by side within each plane.
+func winogradInAsm(planes, xstride, pstride, vstride, h, w, th, tw, maxW, maxTW int) bool {
+	t := th * tw
+	apart := (planes == 1 || pstride >= t) && vstride >= (planes-1)*pstride+t ||
+		vstride >= t && (planes == 1 || pstride >= 15*vstride+t)
+	return h > 0 && w > 0 && w <= maxW && th > 0 && tw > 0 && tw <= maxTW && (planes == 1 || xstride >= 0) && apart
+}
+
+// winogradOutAsm reports whether an output transform call fits the assembly, whose output rows span
+// two vectors (ow ≤ maxOW; the row stride w may be anything from ow): a region that is not empty, rows
+// and planes that do not overlap in y (as for the input transform, the order of the stores differs
+// from the reference's), and products that do not start before m.
+func winogradOutAsm(planes, ystride, pstride, mstride, oh, ow, w, maxOW int) bool {
+	return oh > 0 && ow > 0 && ow <= maxOW && w >= ow && (planes == 1 || ystride >= (oh-1)*w+ow) &&
+		mstride >= 0 && (planes == 1 || pstride >= 0)
+}
+
+// winogradInAVX512 runs the assembly for planes up to 31 wide (a row in two vectors) on grids up to 16
+// tiles wide (a tile row in one), the reference otherwise (winogradInAsm). The slicing checks the
+// bounds the assembly relies on.
+func winogradInAVX512(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw int) {
+	if planes <= 0 {
 		return
 	}
-	v = v[:15*vstride+th*tw]
-	x = x[:h*w]
+	if !winogradInAsm(planes, xstride, pstride, vstride, h, w, th, tw, 31, 16) {
+		winogradInRef(v, x, planes, xstride, pstride, vstride, h, w, th, tw)
+		return
+	}
+	v = v[:15*vstride+(planes-1)*pstride+th*tw]
+	x = x[:(planes-1)*xstride+h*w]
 	lmask := (uint32(1)<<w - 1) << 1 // lane c holds column c−1
 	tmask := uint32(1)<<tw - 1
-	winogradIn_avx512(v, x, vstride, h, w, lmask, tmask)
+	winogradIn_avx512(v, x, planes, xstride, pstride, vstride, h, w, th, tw, lmask, tmask)
 }
 
-// winogradOutAVX512 runs the assembly for planes up to 32 wide (an output row in two vectors), the
-// reference otherwise. The slicing checks the bounds the assembly relies on.
-func winogradOutAVX512(y, m []float32, mstride, h, w int, bias, lower float32) {
-	if w > 32 || h <= 0 || w <= 0 || mstride < 0 {
-		winogradOutRef(y, m, mstride, h, w, bias, lower)
+// winogradOutAVX512 runs the assembly for regions up to 32 wide (an output row in two vectors), the
+// reference otherwise (winogradOutAsm). The slicing checks the bounds the assembly relies on.
+func winogradOutAVX512(y, m []float32, planes, ystride, pstride, mstride, oh, ow, w int, bias, lower float32) {
+	if planes <= 0 {
 		return
 	}
-	th, tw := winogradTiles(h, w)
-	y = y[:h*w]
-	m = m[:15*mstride+th*tw]
+	if !winogradOutAsm(planes, ystride, pstride, mstride, oh, ow, w, 32) {
+		winogradOutRef(y, m, planes, ystride, pstride, mstride, oh, ow, w, bias, lower)
+		return
+	}
+	th, tw := winogradTiles(oh, ow)
+	y = y[:(planes-1)*ystride+(oh-1)*w+ow]
+	m = m[:15*mstride+(planes-1)*pstride+th*tw]
 	tmask := uint32(1)<<tw - 1
-	smask := uint32(uint64(1)<<w - 1)
-	winogradOut_avx512(y, m, mstride, h, w, bias, lower, tmask, smask)
+	smask := uint32(uint64(1)<<ow - 1)
+	winogradOut_avx512(y, m, planes, ystride, pstride, mstride, oh, ow, w, bias, lower, tmask, smask)
 }
 
-// winogradInAVX2 runs the assembly for planes up to 15 wide (a row in two vectors, tw ≤ 8 tiles in
-// one) with the 16 planes of v apart by at least a tile grid, the reference otherwise. The slicing
-// checks the bounds the assembly relies on.
-func winogradInAVX2(v, x []float32, vstride, h, w int) {
-	th, tw := winogradTiles(h, w)
-	if w > 15 || h <= 0 || w <= 0 || vstride < th*tw {
-		winogradInRef(v, x, vstride, h, w)
+// winogradInAVX2 runs the assembly for planes up to 15 wide (a row in two vectors) on grids up to 8
+// tiles wide (a tile row in one), the reference otherwise (winogradInAsm). The slicing checks the
+// bounds the assembly relies on.
+func winogradInAVX2(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw int) {
+	if planes <= 0 {
 		return
 	}
-	v = v[:15*vstride+th*tw]
-	x = x[:h*w]
-	winogradIn_avx2(v, x, vstride, h, w)
+	if !winogradInAsm(planes, xstride, pstride, vstride, h, w, th, tw, 15, 8) {
+		winogradInRef(v, x, planes, xstride, pstride, vstride, h, w, th, tw)
+		return
+	}
+	v = v[:15*vstride+(planes-1)*pstride+th*tw]
+	x = x[:(planes-1)*xstride+h*w]
+	winogradIn_avx2(v, x, planes, xstride, pstride, vstride, h, w, th, tw)
 }
 
-// winogradOutAVX2 runs the assembly for planes up to 16 wide (an output row in two vectors), the
-// reference otherwise. The slicing checks the bounds the assembly relies on.
-func winogradOutAVX2(y, m []float32, mstride, h, w int, bias, lower float32) {
-	if w > 16 || h <= 0 || w <= 0 || mstride < 0 {
-		winogradOutRef(y, m, mstride, h, w, bias, lower)
+// winogradOutAVX2 runs the assembly for regions up to 16 wide (an output row in two vectors), the
+// reference otherwise (winogradOutAsm). The slicing checks the bounds the assembly relies on.
+func winogradOutAVX2(y, m []float32, planes, ystride, pstride, mstride, oh, ow, w int, bias, lower float32) {
+	if planes <= 0 {
 		return
 	}
-	th, tw := winogradTiles(h, w)
-	y = y[:h*w]
-	m = m[:15*mstride+th*tw]
-	winogradOut_avx2(y, m, mstride, h, w, bias, lower)
+	if !winogradOutAsm(planes, ystride, pstride, mstride, oh, ow, w, 16) {
+		winogradOutRef(y, m, planes, ystride, pstride, mstride, oh, ow, w, bias, lower)
+		return
+	}
+	th, tw := winogradTiles(oh, ow)
+	y = y[:(planes-1)*ystride+(oh-1)*w+ow]
+	m = m[:15*mstride+(planes-1)*pstride+th*tw]
+	winogradOut_avx2(y, m, planes, ystride, pstride, mstride, oh, ow, w, bias, lower)
 }
 
 func (k ewKernels) withConv3x3In1(f func(dst, pad, weight, bias []float32, cout, h, w, m int, lo float32)) ewKernels {

@@ -864,46 +864,49 @@ DATA winograd_shift_avx2<>+24(SB)/4, $0x00000007
 DATA winograd_shift_avx2<>+28(SB)/4, $0x00000007
 GLOBL winograd_shift_avx2<>(SB), RODATA|NOPTR, $32
 
-// func winogradIn_avx2(v []float32, x []float32, vstride int, h int, w int)
+// func winogradIn_avx2(v []float32, x []float32, planes int, xstride int, pstride int, vstride int, h int, w int, th int, tw int)
 // Requires: AVX, AVX2
-TEXT ·winogradIn_avx2(SB), NOSPLIT, $96-72
-	MOVQ       v_base+0(FP), AX
-	MOVQ       vstride+48(FP), CX
-	SHLQ       $0x02, CX
-	LEAQ       (CX)(CX*2), DX
-	LEAQ       (AX)(CX*4), BX
-	LEAQ       (BX)(CX*4), SI
-	LEAQ       (SI)(CX*4), DI
-	MOVQ       x_base+24(FP), R8
-	SUBQ       $0x04, R8
-	MOVQ       h+56(FP), R9
-	MOVQ       w+64(FP), R10
-	LEAQ       1(R10), R11
-	SHRQ       $0x01, R11
-	SHLQ       $0x02, R11
-	LEAQ       winograd_prefix_avx2<>+0(SB), R12
-	MOVQ       $0x0000000f, R13
-	SUBQ       R10, R13
-	VMOVUPS    (R12)(R13*4), Y0
-	VMOVUPS    32(R12)(R13*4), Y1
-	VXORPS     Y2, Y2, Y2
-	VBLENDPS   $0x01, Y2, Y0, Y0
-	VMOVUPS    Y0, (SP)
-	VMOVUPS    Y1, 32(SP)
-	MOVQ       $0x00000040, R13
-	SUBQ       R11, R13
-	VMOVUPS    (R12)(R13*1), Y0
-	VMOVUPS    Y0, 64(SP)
-	SHLQ       $0x02, R10
-	VMOVUPS    winograd_shift_avx2<>+0(SB), Y0
+TEXT ·winogradIn_avx2(SB), NOSPLIT, $96-112
+	MOVQ     vstride+72(FP), AX
+	SHLQ     $0x02, AX
+	LEAQ     (AX)(AX*2), CX
+	MOVQ     v_base+0(FP), DX
+	MOVQ     x_base+24(FP), BX
+	SUBQ     $0x04, BX
+	MOVQ     planes+48(FP), SI
+	MOVQ     w+88(FP), DI
+	MOVQ     tw+104(FP), R8
+	SHLQ     $0x02, R8
+	LEAQ     winograd_prefix_avx2<>+0(SB), R9
+	MOVQ     $0x0000000f, R10
+	SUBQ     DI, R10
+	VMOVUPS  (R9)(R10*4), Y0
+	VMOVUPS  32(R9)(R10*4), Y1
+	VXORPS   Y2, Y2, Y2
+	VBLENDPS $0x01, Y2, Y0, Y0
+	VMOVUPS  Y0, (SP)
+	VMOVUPS  Y1, 32(SP)
+	MOVQ     $0x00000040, R10
+	SUBQ     R8, R10
+	VMOVUPS  (R9)(R10*1), Y0
+	VMOVUPS  Y0, 64(SP)
+	SHLQ     $0x02, DI
+	VMOVUPS  winograd_shift_avx2<>+0(SB), Y0
+
+winoin2_plane:
+	MOVQ       DX, R9
+	LEAQ       (R9)(AX*4), R10
+	LEAQ       (R10)(AX*4), R11
+	LEAQ       (R11)(AX*4), R12
+	MOVQ       BX, R13
 	VXORPS     Y1, Y1, Y1
 	VXORPS     Y2, Y2, Y2
 	VXORPS     Y3, Y3, Y3
 	VXORPS     Y4, Y4, Y4
 	VMOVUPS    (SP), Y5
-	VMASKMOVPS (R8), Y5, Y5
+	VMASKMOVPS (R13), Y5, Y5
 	VMOVUPS    32(SP), Y6
-	VMASKMOVPS 32(R8), Y6, Y6
+	VMASKMOVPS 32(R13), Y6, Y6
 	VSHUFPS    $0x88, Y6, Y5, Y7
 	VSHUFPS    $0xdd, Y6, Y5, Y5
 	VPERMPD    $0xd8, Y7, Y7
@@ -916,17 +919,17 @@ TEXT ·winogradIn_avx2(SB), NOSPLIT, $96-72
 	VADDPS     Y6, Y5, Y9
 	VSUBPS     Y5, Y6, Y6
 	VSUBPS     Y8, Y5, Y5
-	ADDQ       R10, R8
-	XORQ       R12, R12
+	ADDQ       DI, R13
+	MOVQ       h+80(FP), R14
+	MOVQ       th+96(FP), R15
 
 winoin2_tile_row:
-	LEAQ       1(R12), R13
-	CMPQ       R13, R9
-	JAE        winoin2_a_pad
+	CMPQ       R14, $0x01
+	JLE        winoin2_a_pad
 	VMOVUPS    (SP), Y8
-	VMASKMOVPS (R8), Y8, Y8
+	VMASKMOVPS (R13), Y8, Y8
 	VMOVUPS    32(SP), Y10
-	VMASKMOVPS 32(R8), Y10, Y10
+	VMASKMOVPS 32(R13), Y10, Y10
 	JMP        winoin2_a_t
 
 winoin2_a_pad:
@@ -948,36 +951,35 @@ winoin2_a_t:
 	VSUBPS     Y12, Y8, Y8
 	VMOVUPS    64(SP), Y12
 	VSUBPS     Y11, Y1, Y1
-	VMASKMOVPS Y1, Y12, (AX)
+	VMASKMOVPS Y1, Y12, (R9)
 	VADDPS     Y11, Y7, Y1
-	VMASKMOVPS Y1, Y12, (BX)
+	VMASKMOVPS Y1, Y12, (R10)
 	VSUBPS     Y7, Y11, Y1
-	VMASKMOVPS Y1, Y12, (SI)
+	VMASKMOVPS Y1, Y12, (R11)
 	VSUBPS     Y13, Y2, Y1
-	VMASKMOVPS Y1, Y12, (AX)(CX*1)
+	VMASKMOVPS Y1, Y12, (R9)(AX*1)
 	VADDPS     Y13, Y9, Y1
-	VMASKMOVPS Y1, Y12, (BX)(CX*1)
+	VMASKMOVPS Y1, Y12, (R10)(AX*1)
 	VSUBPS     Y9, Y13, Y1
-	VMASKMOVPS Y1, Y12, (SI)(CX*1)
+	VMASKMOVPS Y1, Y12, (R11)(AX*1)
 	VSUBPS     Y10, Y3, Y1
-	VMASKMOVPS Y1, Y12, (AX)(CX*2)
+	VMASKMOVPS Y1, Y12, (R9)(AX*2)
 	VADDPS     Y10, Y6, Y1
-	VMASKMOVPS Y1, Y12, (BX)(CX*2)
+	VMASKMOVPS Y1, Y12, (R10)(AX*2)
 	VSUBPS     Y6, Y10, Y1
-	VMASKMOVPS Y1, Y12, (SI)(CX*2)
+	VMASKMOVPS Y1, Y12, (R11)(AX*2)
 	VSUBPS     Y8, Y4, Y1
-	VMASKMOVPS Y1, Y12, (AX)(DX*1)
+	VMASKMOVPS Y1, Y12, (R9)(CX*1)
 	VADDPS     Y8, Y5, Y1
-	VMASKMOVPS Y1, Y12, (BX)(DX*1)
+	VMASKMOVPS Y1, Y12, (R10)(CX*1)
 	VSUBPS     Y5, Y8, Y1
-	VMASKMOVPS Y1, Y12, (SI)(DX*1)
-	LEAQ       2(R12), R13
-	CMPQ       R13, R9
-	JAE        winoin2_b_pad
+	VMASKMOVPS Y1, Y12, (R11)(CX*1)
+	CMPQ       R14, $0x02
+	JLE        winoin2_b_pad
 	VMOVUPS    (SP), Y1
-	VMASKMOVPS (R8)(R10*1), Y1, Y1
+	VMASKMOVPS (R13)(DI*1), Y1, Y1
 	VMOVUPS    32(SP), Y2
-	VMASKMOVPS 32(R8)(R10*1), Y2, Y3
+	VMASKMOVPS 32(R13)(DI*1), Y2, Y3
 	JMP        winoin2_b_t
 
 winoin2_b_pad:
@@ -999,13 +1001,13 @@ winoin2_b_t:
 	VSUBPS     Y12, Y1, Y14
 	VMOVUPS    64(SP), Y12
 	VSUBPS     Y2, Y7, Y1
-	VMASKMOVPS Y1, Y12, (DI)
+	VMASKMOVPS Y1, Y12, (R12)
 	VSUBPS     Y3, Y9, Y1
-	VMASKMOVPS Y1, Y12, (DI)(CX*1)
+	VMASKMOVPS Y1, Y12, (R12)(AX*1)
 	VSUBPS     Y4, Y6, Y1
-	VMASKMOVPS Y1, Y12, (DI)(CX*2)
+	VMASKMOVPS Y1, Y12, (R12)(AX*2)
 	VSUBPS     Y14, Y5, Y1
-	VMASKMOVPS Y1, Y12, (DI)(DX*1)
+	VMASKMOVPS Y1, Y12, (R12)(CX*1)
 	VMOVAPS    Y11, Y1
 	VMOVAPS    Y2, Y7
 	VMOVAPS    Y13, Y2
@@ -1014,88 +1016,103 @@ winoin2_b_t:
 	VMOVAPS    Y4, Y6
 	VMOVAPS    Y8, Y4
 	VMOVAPS    Y14, Y5
-	ADDQ       R11, AX
-	ADDQ       R11, BX
-	ADDQ       R11, SI
-	ADDQ       R11, DI
-	LEAQ       (R8)(R10*2), R8
-	ADDQ       $0x02, R12
-	CMPQ       R12, R9
-	JB         winoin2_tile_row
+	ADDQ       R8, R9
+	ADDQ       R8, R10
+	ADDQ       R8, R11
+	ADDQ       R8, R12
+	LEAQ       (R13)(DI*2), R13
+	SUBQ       $0x02, R14
+	DECQ       R15
+	JNZ        winoin2_tile_row
+	MOVQ       xstride+56(FP), R9
+	SHLQ       $0x02, R9
+	ADDQ       R9, BX
+	MOVQ       pstride+64(FP), R9
+	SHLQ       $0x02, R9
+	ADDQ       R9, DX
+	DECQ       SI
+	JNZ        winoin2_plane
 	VZEROUPPER
 	RET
 
-// func winogradOut_avx2(y []float32, m []float32, mstride int, h int, w int, bias float32, lower float32)
+// func winogradOut_avx2(y []float32, m []float32, planes int, ystride int, pstride int, mstride int, oh int, ow int, w int, bias float32, lower float32)
 // Requires: AVX, AVX2, SSE, SSE2
-TEXT ·winogradOut_avx2(SB), NOSPLIT, $96-80
-	MOVQ         m_base+24(FP), AX
-	MOVQ         mstride+48(FP), CX
-	SHLQ         $0x02, CX
-	LEAQ         (CX)(CX*2), DX
-	LEAQ         (AX)(CX*4), BX
-	LEAQ         (BX)(CX*4), SI
-	LEAQ         (SI)(CX*4), DI
-	MOVQ         y_base+0(FP), R8
-	MOVQ         h+56(FP), R9
-	MOVQ         w+64(FP), R10
-	LEAQ         1(R10), R11
-	SHRQ         $0x01, R11
-	SHLQ         $0x02, R11
-	SHLQ         $0x02, R10
-	LEAQ         winograd_prefix_avx2<>+0(SB), R12
-	MOVQ         $0x00000040, R13
-	SUBQ         R11, R13
-	VMOVUPS      (R12)(R13*1), Y0
+TEXT ·winogradOut_avx2(SB), NOSPLIT, $96-112
+	MOVQ         mstride+72(FP), AX
+	SHLQ         $0x02, AX
+	LEAQ         (AX)(AX*2), CX
+	MOVQ         m_base+24(FP), DX
+	MOVQ         y_base+0(FP), BX
+	MOVQ         planes+48(FP), SI
+	MOVQ         ow+88(FP), DI
+	LEAQ         1(DI), DI
+	SHRQ         $0x01, DI
+	SHLQ         $0x02, DI
+	MOVQ         ow+88(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         w+96(FP), R9
+	SHLQ         $0x02, R9
+	LEAQ         winograd_prefix_avx2<>+0(SB), R10
+	MOVQ         $0x00000040, R11
+	SUBQ         DI, R11
+	VMOVUPS      (R10)(R11*1), Y0
 	VMOVUPS      Y0, (SP)
-	MOVQ         $0x00000040, R13
-	SUBQ         R10, R13
-	VMOVUPS      (R12)(R13*1), Y0
+	MOVQ         $0x00000040, R11
+	SUBQ         R8, R11
+	VMOVUPS      (R10)(R11*1), Y0
 	VMOVUPS      Y0, 32(SP)
-	VMOVUPS      32(R12)(R13*1), Y0
+	VMOVUPS      32(R10)(R11*1), Y0
 	VMOVUPS      Y0, 64(SP)
-	MOVSS        bias+72(FP), X0
+	MOVSS        bias+104(FP), X0
 	VBROADCASTSS X0, Y0
-	MOVSS        lower+76(FP), X1
+	MOVSS        lower+108(FP), X1
 	VBROADCASTSS X1, Y1
-	MOVL         $0x80000000, R12
-	MOVD         R12, X2
+	MOVL         $0x80000000, R8
+	MOVD         R8, X2
 	VPBROADCASTD X2, Y2
 	VXORPS       Y2, Y1, Y1
-	XORQ         R12, R12
+
+winoout2_plane:
+	MOVQ DX, R8
+	LEAQ (R8)(AX*4), R10
+	LEAQ (R10)(AX*4), R11
+	LEAQ (R11)(AX*4), R12
+	MOVQ BX, R13
+	MOVQ oh+80(FP), R14
 
 winoout2_tile_row:
 	VMOVUPS    (SP), Y3
-	VMASKMOVPS (AX), Y3, Y4
-	VMASKMOVPS (BX), Y3, Y5
-	VMASKMOVPS (SI), Y3, Y6
-	VMASKMOVPS (DI), Y3, Y3
+	VMASKMOVPS (R8), Y3, Y4
+	VMASKMOVPS (R10), Y3, Y5
+	VMASKMOVPS (R11), Y3, Y6
+	VMASKMOVPS (R12), Y3, Y3
 	VADDPS     Y4, Y5, Y4
 	VADDPS     Y6, Y4, Y4
 	VSUBPS     Y6, Y5, Y5
 	VSUBPS     Y3, Y5, Y5
 	VMOVUPS    (SP), Y3
-	VMASKMOVPS (AX)(CX*1), Y3, Y6
-	VMASKMOVPS (BX)(CX*1), Y3, Y7
-	VMASKMOVPS (SI)(CX*1), Y3, Y8
-	VMASKMOVPS (DI)(CX*1), Y3, Y3
+	VMASKMOVPS (R8)(AX*1), Y3, Y6
+	VMASKMOVPS (R10)(AX*1), Y3, Y7
+	VMASKMOVPS (R11)(AX*1), Y3, Y8
+	VMASKMOVPS (R12)(AX*1), Y3, Y3
 	VADDPS     Y6, Y7, Y6
 	VADDPS     Y8, Y6, Y6
 	VSUBPS     Y8, Y7, Y7
 	VSUBPS     Y3, Y7, Y7
 	VMOVUPS    (SP), Y3
-	VMASKMOVPS (AX)(CX*2), Y3, Y8
-	VMASKMOVPS (BX)(CX*2), Y3, Y9
-	VMASKMOVPS (SI)(CX*2), Y3, Y10
-	VMASKMOVPS (DI)(CX*2), Y3, Y3
+	VMASKMOVPS (R8)(AX*2), Y3, Y8
+	VMASKMOVPS (R10)(AX*2), Y3, Y9
+	VMASKMOVPS (R11)(AX*2), Y3, Y10
+	VMASKMOVPS (R12)(AX*2), Y3, Y3
 	VADDPS     Y8, Y9, Y8
 	VADDPS     Y10, Y8, Y8
 	VSUBPS     Y10, Y9, Y9
 	VSUBPS     Y3, Y9, Y9
 	VMOVUPS    (SP), Y3
-	VMASKMOVPS (AX)(DX*1), Y3, Y10
-	VMASKMOVPS (BX)(DX*1), Y3, Y11
-	VMASKMOVPS (SI)(DX*1), Y3, Y12
-	VMASKMOVPS (DI)(DX*1), Y3, Y3
+	VMASKMOVPS (R8)(CX*1), Y3, Y10
+	VMASKMOVPS (R10)(CX*1), Y3, Y11
+	VMASKMOVPS (R11)(CX*1), Y3, Y12
+	VMASKMOVPS (R12)(CX*1), Y3, Y3
 	VADDPS     Y10, Y11, Y10
 	VADDPS     Y12, Y10, Y10
 	VSUBPS     Y12, Y11, Y11
@@ -1121,12 +1138,11 @@ winoout2_tile_row:
 	VPERM2F128 $0x20, Y3, Y6, Y4
 	VPERM2F128 $0x31, Y3, Y6, Y3
 	VMOVUPS    32(SP), Y6
-	VMASKMOVPS Y4, Y6, (R8)
+	VMASKMOVPS Y4, Y6, (R13)
 	VMOVUPS    64(SP), Y4
-	VMASKMOVPS Y3, Y4, 32(R8)
-	LEAQ       1(R12), R13
-	CMPQ       R13, R9
-	JAE        winoout2_next
+	VMASKMOVPS Y3, Y4, 32(R13)
+	CMPQ       R14, $0x01
+	JLE        winoout2_next
 	VADDPS     Y5, Y7, Y3
 	VADDPS     Y9, Y3, Y3
 	VSUBPS     Y9, Y7, Y4
@@ -1148,18 +1164,25 @@ winoout2_tile_row:
 	VPERM2F128 $0x20, Y3, Y5, Y4
 	VPERM2F128 $0x31, Y3, Y5, Y3
 	VMOVUPS    32(SP), Y5
-	VMASKMOVPS Y4, Y5, (R8)(R10*1)
+	VMASKMOVPS Y4, Y5, (R13)(R9*1)
 	VMOVUPS    64(SP), Y4
-	VMASKMOVPS Y3, Y4, 32(R8)(R10*1)
+	VMASKMOVPS Y3, Y4, 32(R13)(R9*1)
 
 winoout2_next:
-	ADDQ R11, AX
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ R11, DI
-	LEAQ (R8)(R10*2), R8
-	ADDQ $0x02, R12
-	CMPQ R12, R9
-	JB   winoout2_tile_row
+	ADDQ DI, R8
+	ADDQ DI, R10
+	ADDQ DI, R11
+	ADDQ DI, R12
+	LEAQ (R13)(R9*2), R13
+	SUBQ $0x02, R14
+	JG   winoout2_tile_row
+	MOVQ ystride+56(FP), R8
+	SHLQ $0x02, R8
+	ADDQ R8, BX
+	MOVQ pstride+64(FP), R8
+	SHLQ $0x02, R8
+	ADDQ R8, DX
+	DECQ SI
+	JNZ  winoout2_plane
 	VZEROUPPER
 	RET

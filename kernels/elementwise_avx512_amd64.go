@@ -137,24 +137,28 @@ func conv3x3In1_avx512(dst []float32, pad []float32, weight []float32, bias []fl
 //	}
 func im2colTap_avx512(out []float32, in []float32, nimg int, h int, w int, istride int, kh int, kw int, lmask uint32, smask uint32)
 
-// winogradIn_avx512 is winogradInRef for h ≥ 1, 1 ≤ w ≤ 31, vstride ≥ ⌈h/2⌉·⌈w/2⌉, with
-// lmask = (1<<w − 1) << 1 (the lanes c of a row with 0 ≤ c−1 < w) and tmask = 1<<⌈w/2⌉ − 1.
-// For every tile (ty, tx), in the reference's order of operations:
+// winogradIn_avx512 is winogradInRef for planes ≥ 1, xstride ≥ 0, h ≥ 1, 1 ≤ w ≤ 31, th ≥ 1,
+// 1 ≤ tw ≤ 16, with lmask = (1<<w − 1) << 1 (the lanes c of a row with 0 ≤ c−1 < w) and
+// tmask = 1<<tw − 1, where no two of its stores overlap. For every plane p, tile (ty, tx) of the
+// th×tw grid, in the reference's order of operations:
 //
-//	d[r][s] = x[(2ty−1+r)*w + 2tx−1+s] // 0 outside the plane
+//	d[r][s] = x[p*xstride + (2ty−1+r)*w + 2tx−1+s] // 0 outside the h×w plane
 //	t[r] = {d[r][0] − d[r][2], d[r][1] + d[r][2], d[r][2] − d[r][1], d[r][1] − d[r][3]}
-//	v[(0*4+j)*vstride + ty*tw + tx] = t[0][j] − t[2][j]
-//	v[(1*4+j)*vstride + ty*tw + tx] = t[1][j] + t[2][j]
-//	v[(2*4+j)*vstride + ty*tw + tx] = t[2][j] − t[1][j]
-//	v[(3*4+j)*vstride + ty*tw + tx] = t[1][j] − t[3][j]
-func winogradIn_avx512(v []float32, x []float32, vstride int, h int, w int, lmask uint32, tmask uint32)
+//	q = p*pstride + ty*tw + tx
+//	v[(0*4+j)*vstride + q] = t[0][j] − t[2][j]
+//	v[(1*4+j)*vstride + q] = t[1][j] + t[2][j]
+//	v[(2*4+j)*vstride + q] = t[2][j] − t[1][j]
+//	v[(3*4+j)*vstride + q] = t[1][j] − t[3][j]
+func winogradIn_avx512(v []float32, x []float32, planes int, xstride int, pstride int, vstride int, h int, w int, th int, tw int, lmask uint32, tmask uint32)
 
-// winogradOut_avx512 is winogradOutRef for h ≥ 1, 1 ≤ w ≤ 32, with tmask = 1<<⌈w/2⌉ − 1 and
-// smask = 1<<w − 1. For every tile (ty, tx), in the reference's order of operations:
+// winogradOut_avx512 is winogradOutRef for planes ≥ 1, oh ≥ 1, 1 ≤ ow ≤ 32, with
+// tmask = 1<<⌈ow/2⌉ − 1 and smask = 1<<ow − 1, where no two of its stores overlap. For every
+// plane p, tile (ty, tx) of the ⌈oh/2⌉×⌈ow/2⌉ grid (tw = ⌈ow/2⌉), in the reference's order of
+// operations:
 //
-//	mm[i][j] = m[(4i+j)*mstride + ty*tw + tx]
+//	mm[i][j] = m[(4i+j)*mstride + p*pstride + ty*tw + tx]
 //	s[0][j] = mm[0][j] + mm[1][j] + mm[2][j]
 //	s[1][j] = mm[1][j] − mm[2][j] − mm[3][j]
 //	o[r] = {s[r][0] + s[r][1] + s[r][2], s[r][1] − s[r][2] − s[r][3]}
-//	y[(2ty+r)*w + 2tx+c] = max(o[r][c]+bias, lower) // Go's max; where inside the plane
-func winogradOut_avx512(y []float32, m []float32, mstride int, h int, w int, bias float32, lower float32, tmask uint32, smask uint32)
+//	y[p*ystride + (2ty+r)*w + 2tx+c] = max(o[r][c]+bias, lower) // Go's max; where inside oh×ow
+func winogradOut_avx512(y []float32, m []float32, planes int, ystride int, pstride int, mstride int, oh int, ow int, w int, bias float32, lower float32, tmask uint32, smask uint32)

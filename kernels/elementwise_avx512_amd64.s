@@ -1397,42 +1397,45 @@ DATA winograd_hi<>+56(SB)/4, $0x0000000f
 DATA winograd_hi<>+60(SB)/4, $0x0000001f
 GLOBL winograd_hi<>(SB), RODATA|NOPTR, $64
 
-// func winogradIn_avx512(v []float32, x []float32, vstride int, h int, w int, lmask uint32, tmask uint32)
+// func winogradIn_avx512(v []float32, x []float32, planes int, xstride int, pstride int, vstride int, h int, w int, th int, tw int, lmask uint32, tmask uint32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·winogradIn_avx512(SB), NOSPLIT, $0-80
-	MOVQ        v_base+0(FP), AX
-	MOVQ        vstride+48(FP), CX
-	SHLQ        $0x02, CX
-	LEAQ        (CX)(CX*2), DX
-	LEAQ        (AX)(CX*4), BX
-	LEAQ        (BX)(CX*4), SI
-	LEAQ        (SI)(CX*4), DI
-	MOVQ        x_base+24(FP), R8
-	SUBQ        $0x04, R8
-	MOVQ        h+56(FP), R9
-	MOVQ        w+64(FP), R10
-	LEAQ        1(R10), R11
-	SHRQ        $0x01, R11
-	SHLQ        $0x02, R11
-	SHLQ        $0x02, R10
-	MOVL        lmask+72(FP), R12
-	MOVL        tmask+76(FP), R13
-	KMOVW       R12, K1
-	SHRL        $0x10, R12
-	KMOVW       R12, K2
-	KMOVW       R13, K3
-	MOVL        $0x00007fff, R13
-	KMOVW       R13, K4
-	VMOVUPS     winograd_in_idx<>+0(SB), Z0
-	VMOVUPS     winograd_in_idx<>+64(SB), Z1
-	VMOVUPS     winograd_in_idx<>+128(SB), Z2
-	VMOVUPS     winograd_in_idx<>+192(SB), Z3
+TEXT ·winogradIn_avx512(SB), NOSPLIT, $0-120
+	MOVQ    vstride+72(FP), AX
+	SHLQ    $0x02, AX
+	LEAQ    (AX)(AX*2), CX
+	MOVQ    v_base+0(FP), DX
+	MOVQ    x_base+24(FP), BX
+	SUBQ    $0x04, BX
+	MOVQ    planes+48(FP), SI
+	MOVQ    w+88(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    tw+104(FP), R8
+	SHLQ    $0x02, R8
+	MOVL    lmask+112(FP), R9
+	MOVL    tmask+116(FP), R10
+	KMOVW   R9, K1
+	SHRL    $0x10, R9
+	KMOVW   R9, K2
+	KMOVW   R10, K3
+	MOVL    $0x00007fff, R10
+	KMOVW   R10, K4
+	VMOVUPS winograd_in_idx<>+0(SB), Z0
+	VMOVUPS winograd_in_idx<>+64(SB), Z1
+	VMOVUPS winograd_in_idx<>+128(SB), Z2
+	VMOVUPS winograd_in_idx<>+192(SB), Z3
+
+winoin_plane:
+	MOVQ        DX, R9
+	LEAQ        (R9)(AX*4), R10
+	LEAQ        (R10)(AX*4), R11
+	LEAQ        (R11)(AX*4), R12
+	MOVQ        BX, R13
 	VXORPS      Z4, Z4, Z4
 	VXORPS      Z5, Z5, Z5
 	VXORPS      Z6, Z6, Z6
 	VXORPS      Z7, Z7, Z7
-	VMOVUPS.Z   (R8), K1, Z8
-	VMOVUPS.Z   64(R8), K2, Z9
+	VMOVUPS.Z   (R13), K1, Z8
+	VMOVUPS.Z   64(R13), K2, Z9
 	VMOVAPS     Z0, Z10
 	VPERMI2PS   Z9, Z8, Z10
 	VMOVAPS     Z1, Z11
@@ -1445,15 +1448,15 @@ TEXT ·winogradIn_avx512(SB), NOSPLIT, $0-80
 	VADDPS      Z12, Z11, Z9
 	VSUBPS      Z11, Z12, Z10
 	VSUBPS      Z13, Z11, Z11
-	ADDQ        R10, R8
-	XORQ        R12, R12
+	ADDQ        DI, R13
+	MOVQ        h+80(FP), R14
+	MOVQ        th+96(FP), R15
 
 winoin_tile_row:
-	LEAQ      1(R12), R13
-	CMPQ      R13, R9
-	JAE       winoin_a_pad
-	VMOVUPS.Z (R8), K1, Z12
-	VMOVUPS.Z 64(R8), K2, Z13
+	CMPQ      R14, $0x01
+	JLE       winoin_a_pad
+	VMOVUPS.Z (R13), K1, Z12
+	VMOVUPS.Z 64(R13), K2, Z13
 	JMP       winoin_a_t
 
 winoin_a_pad:
@@ -1473,11 +1476,10 @@ winoin_a_t:
 	VADDPS      Z16, Z15, Z13
 	VSUBPS      Z15, Z16, Z14
 	VSUBPS      Z17, Z15, Z15
-	LEAQ        2(R12), R13
-	CMPQ        R13, R9
-	JAE         winoin_b_pad
-	VMOVUPS.Z   (R8)(R10*1), K1, Z16
-	VMOVUPS.Z   64(R8)(R10*1), K2, Z17
+	CMPQ        R14, $0x02
+	JLE         winoin_b_pad
+	VMOVUPS.Z   (R13)(DI*1), K1, Z16
+	VMOVUPS.Z   64(R13)(DI*1), K2, Z17
 	JMP         winoin_b_t
 
 winoin_b_pad:
@@ -1498,37 +1500,37 @@ winoin_b_t:
 	VSUBPS      Z19, Z20, Z18
 	VSUBPS      Z21, Z19, Z19
 	VSUBPS      Z12, Z4, Z4
-	VMOVUPS     Z4, K3, (AX)
+	VMOVUPS     Z4, K3, (R9)
 	VADDPS      Z12, Z8, Z4
-	VMOVUPS     Z4, K3, (BX)
+	VMOVUPS     Z4, K3, (R10)
 	VSUBPS      Z8, Z12, Z4
-	VMOVUPS     Z4, K3, (SI)
+	VMOVUPS     Z4, K3, (R11)
 	VSUBPS      Z16, Z8, Z4
-	VMOVUPS     Z4, K3, (DI)
+	VMOVUPS     Z4, K3, (R12)
 	VSUBPS      Z13, Z5, Z4
-	VMOVUPS     Z4, K3, (AX)(CX*1)
+	VMOVUPS     Z4, K3, (R9)(AX*1)
 	VADDPS      Z13, Z9, Z4
-	VMOVUPS     Z4, K3, (BX)(CX*1)
+	VMOVUPS     Z4, K3, (R10)(AX*1)
 	VSUBPS      Z9, Z13, Z4
-	VMOVUPS     Z4, K3, (SI)(CX*1)
+	VMOVUPS     Z4, K3, (R11)(AX*1)
 	VSUBPS      Z17, Z9, Z4
-	VMOVUPS     Z4, K3, (DI)(CX*1)
+	VMOVUPS     Z4, K3, (R12)(AX*1)
 	VSUBPS      Z14, Z6, Z4
-	VMOVUPS     Z4, K3, (AX)(CX*2)
+	VMOVUPS     Z4, K3, (R9)(AX*2)
 	VADDPS      Z14, Z10, Z4
-	VMOVUPS     Z4, K3, (BX)(CX*2)
+	VMOVUPS     Z4, K3, (R10)(AX*2)
 	VSUBPS      Z10, Z14, Z4
-	VMOVUPS     Z4, K3, (SI)(CX*2)
+	VMOVUPS     Z4, K3, (R11)(AX*2)
 	VSUBPS      Z18, Z10, Z4
-	VMOVUPS     Z4, K3, (DI)(CX*2)
+	VMOVUPS     Z4, K3, (R12)(AX*2)
 	VSUBPS      Z15, Z7, Z4
-	VMOVUPS     Z4, K3, (AX)(DX*1)
+	VMOVUPS     Z4, K3, (R9)(CX*1)
 	VADDPS      Z15, Z11, Z4
-	VMOVUPS     Z4, K3, (BX)(DX*1)
+	VMOVUPS     Z4, K3, (R10)(CX*1)
 	VSUBPS      Z11, Z15, Z4
-	VMOVUPS     Z4, K3, (SI)(DX*1)
+	VMOVUPS     Z4, K3, (R11)(CX*1)
 	VSUBPS      Z19, Z11, Z4
-	VMOVUPS     Z4, K3, (DI)(DX*1)
+	VMOVUPS     Z4, K3, (R12)(CX*1)
 	VMOVAPS     Z12, Z4
 	VMOVAPS     Z16, Z8
 	VMOVAPS     Z13, Z5
@@ -1537,80 +1539,93 @@ winoin_b_t:
 	VMOVAPS     Z18, Z10
 	VMOVAPS     Z15, Z7
 	VMOVAPS     Z19, Z11
-	ADDQ        R11, AX
-	ADDQ        R11, BX
-	ADDQ        R11, SI
-	ADDQ        R11, DI
-	LEAQ        (R8)(R10*2), R8
-	ADDQ        $0x02, R12
-	CMPQ        R12, R9
-	JB          winoin_tile_row
+	ADDQ        R8, R9
+	ADDQ        R8, R10
+	ADDQ        R8, R11
+	ADDQ        R8, R12
+	LEAQ        (R13)(DI*2), R13
+	SUBQ        $0x02, R14
+	DECQ        R15
+	JNZ         winoin_tile_row
+	MOVQ        xstride+56(FP), R9
+	SHLQ        $0x02, R9
+	ADDQ        R9, BX
+	MOVQ        pstride+64(FP), R9
+	SHLQ        $0x02, R9
+	ADDQ        R9, DX
+	DECQ        SI
+	JNZ         winoin_plane
 	VZEROUPPER
 	RET
 
-// func winogradOut_avx512(y []float32, m []float32, mstride int, h int, w int, bias float32, lower float32, tmask uint32, smask uint32)
+// func winogradOut_avx512(y []float32, m []float32, planes int, ystride int, pstride int, mstride int, oh int, ow int, w int, bias float32, lower float32, tmask uint32, smask uint32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·winogradOut_avx512(SB), NOSPLIT, $0-88
-	MOVQ         m_base+24(FP), AX
-	MOVQ         mstride+48(FP), CX
-	SHLQ         $0x02, CX
-	LEAQ         (CX)(CX*2), DX
-	LEAQ         (AX)(CX*4), BX
-	LEAQ         (BX)(CX*4), SI
-	LEAQ         (SI)(CX*4), DI
-	MOVQ         y_base+0(FP), R8
-	MOVQ         h+56(FP), R9
-	MOVQ         w+64(FP), R10
-	LEAQ         1(R10), R11
-	SHRQ         $0x01, R11
-	SHLQ         $0x02, R11
-	SHLQ         $0x02, R10
-	MOVSS        bias+72(FP), X0
+TEXT ·winogradOut_avx512(SB), NOSPLIT, $0-120
+	MOVQ         mstride+72(FP), AX
+	SHLQ         $0x02, AX
+	LEAQ         (AX)(AX*2), CX
+	MOVQ         m_base+24(FP), DX
+	MOVQ         y_base+0(FP), BX
+	MOVQ         planes+48(FP), SI
+	MOVQ         ow+88(FP), DI
+	LEAQ         1(DI), DI
+	SHRQ         $0x01, DI
+	SHLQ         $0x02, DI
+	MOVQ         w+96(FP), R8
+	SHLQ         $0x02, R8
+	MOVSS        bias+104(FP), X0
 	VBROADCASTSS X0, Z0
-	MOVSS        lower+76(FP), X1
+	MOVSS        lower+108(FP), X1
 	VBROADCASTSS X1, Z1
-	MOVL         $0x80000000, R12
-	VPBROADCASTD R12, Z2
+	MOVL         $0x80000000, R9
+	VPBROADCASTD R9, Z2
 	VXORPS       Z2, Z1, Z1
-	MOVL         tmask+80(FP), R12
-	MOVL         smask+84(FP), R13
-	KMOVW        R12, K1
-	KMOVW        R13, K2
-	SHRL         $0x10, R13
-	KMOVW        R13, K3
+	MOVL         tmask+112(FP), R9
+	MOVL         smask+116(FP), R10
+	KMOVW        R9, K1
+	KMOVW        R10, K2
+	SHRL         $0x10, R10
+	KMOVW        R10, K3
 	VMOVUPS      winograd_lo<>+0(SB), Z3
 	VMOVUPS      winograd_hi<>+0(SB), Z4
-	XORQ         R12, R12
+
+winoout_plane:
+	MOVQ DX, R9
+	LEAQ (R9)(AX*4), R10
+	LEAQ (R10)(AX*4), R11
+	LEAQ (R11)(AX*4), R12
+	MOVQ BX, R13
+	MOVQ oh+80(FP), R14
 
 winoout_tile_row:
-	VMOVUPS.Z  (AX), K1, Z5
-	VMOVUPS.Z  (BX), K1, Z6
-	VMOVUPS.Z  (SI), K1, Z7
-	VMOVUPS.Z  (DI), K1, Z8
+	VMOVUPS.Z  (R9), K1, Z5
+	VMOVUPS.Z  (R10), K1, Z6
+	VMOVUPS.Z  (R11), K1, Z7
+	VMOVUPS.Z  (R12), K1, Z8
 	VADDPS     Z5, Z6, Z5
 	VADDPS     Z7, Z5, Z5
 	VSUBPS     Z7, Z6, Z6
 	VSUBPS     Z8, Z6, Z6
-	VMOVUPS.Z  (AX)(CX*1), K1, Z7
-	VMOVUPS.Z  (BX)(CX*1), K1, Z8
-	VMOVUPS.Z  (SI)(CX*1), K1, Z9
-	VMOVUPS.Z  (DI)(CX*1), K1, Z10
+	VMOVUPS.Z  (R9)(AX*1), K1, Z7
+	VMOVUPS.Z  (R10)(AX*1), K1, Z8
+	VMOVUPS.Z  (R11)(AX*1), K1, Z9
+	VMOVUPS.Z  (R12)(AX*1), K1, Z10
 	VADDPS     Z7, Z8, Z7
 	VADDPS     Z9, Z7, Z7
 	VSUBPS     Z9, Z8, Z8
 	VSUBPS     Z10, Z8, Z8
-	VMOVUPS.Z  (AX)(CX*2), K1, Z9
-	VMOVUPS.Z  (BX)(CX*2), K1, Z10
-	VMOVUPS.Z  (SI)(CX*2), K1, Z11
-	VMOVUPS.Z  (DI)(CX*2), K1, Z12
+	VMOVUPS.Z  (R9)(AX*2), K1, Z9
+	VMOVUPS.Z  (R10)(AX*2), K1, Z10
+	VMOVUPS.Z  (R11)(AX*2), K1, Z11
+	VMOVUPS.Z  (R12)(AX*2), K1, Z12
 	VADDPS     Z9, Z10, Z9
 	VADDPS     Z11, Z9, Z9
 	VSUBPS     Z11, Z10, Z10
 	VSUBPS     Z12, Z10, Z10
-	VMOVUPS.Z  (AX)(DX*1), K1, Z11
-	VMOVUPS.Z  (BX)(DX*1), K1, Z12
-	VMOVUPS.Z  (SI)(DX*1), K1, Z13
-	VMOVUPS.Z  (DI)(DX*1), K1, Z14
+	VMOVUPS.Z  (R9)(CX*1), K1, Z11
+	VMOVUPS.Z  (R10)(CX*1), K1, Z12
+	VMOVUPS.Z  (R11)(CX*1), K1, Z13
+	VMOVUPS.Z  (R12)(CX*1), K1, Z14
 	VADDPS     Z11, Z12, Z11
 	VADDPS     Z13, Z11, Z11
 	VSUBPS     Z13, Z12, Z12
@@ -1635,11 +1650,10 @@ winoout_tile_row:
 	VPERMI2PS  Z7, Z5, Z9
 	VMOVAPS    Z4, Z11
 	VPERMI2PS  Z7, Z5, Z11
-	VMOVUPS    Z9, K2, (R8)
-	VMOVUPS    Z11, K3, 64(R8)
-	LEAQ       1(R12), R13
-	CMPQ       R13, R9
-	JAE        winoout_next
+	VMOVUPS    Z9, K2, (R13)
+	VMOVUPS    Z11, K3, 64(R13)
+	CMPQ       R14, $0x01
+	JLE        winoout_next
 	VADDPS     Z6, Z8, Z5
 	VADDPS     Z10, Z5, Z5
 	VSUBPS     Z10, Z8, Z6
@@ -1660,17 +1674,24 @@ winoout_tile_row:
 	VPERMI2PS  Z6, Z5, Z7
 	VMOVAPS    Z4, Z8
 	VPERMI2PS  Z6, Z5, Z8
-	VMOVUPS    Z7, K2, (R8)(R10*1)
-	VMOVUPS    Z8, K3, 64(R8)(R10*1)
+	VMOVUPS    Z7, K2, (R13)(R8*1)
+	VMOVUPS    Z8, K3, 64(R13)(R8*1)
 
 winoout_next:
-	ADDQ R11, AX
-	ADDQ R11, BX
-	ADDQ R11, SI
-	ADDQ R11, DI
-	LEAQ (R8)(R10*2), R8
-	ADDQ $0x02, R12
-	CMPQ R12, R9
-	JB   winoout_tile_row
+	ADDQ DI, R9
+	ADDQ DI, R10
+	ADDQ DI, R11
+	ADDQ DI, R12
+	LEAQ (R13)(R8*2), R13
+	SUBQ $0x02, R14
+	JG   winoout_tile_row
+	MOVQ ystride+56(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, BX
+	MOVQ pstride+64(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, DX
+	DECQ SI
+	JNZ  winoout_plane
 	VZEROUPPER
 	RET

@@ -83,42 +83,50 @@ func (c *WinogradF2x3) chunk(n, h, w int) int {
 	return max(1, min(n, winogradChunkBytes/per))
 }
 
-// ScratchSize is the length of the scratch slice Forward needs for n images of h×w.
-func (c *WinogradF2x3) ScratchSize(n, h, w int) int {
-	if n <= 0 || h <= 0 || w <= 0 {
+// ScratchSize is the length of the scratch slice Forward needs for n images whose computed output
+// region is oh×ow.
+func (c *WinogradF2x3) ScratchSize(n, oh, ow int) int {
+	if n <= 0 || oh <= 0 || ow <= 0 {
 		return 0
 	}
-	th, tw := winogradTiles(h, w)
-	return 16 * (c.cin + c.cout) * c.chunk(n, h, w) * th * tw
+	th, tw := winogradTiles(oh, ow)
+	return 16 * (c.cin + c.cout) * c.chunk(n, oh, ow) * th * tw
 }
 
-// Pays reports whether Forward on n images of h×w is expected to be faster than Conv3x3BiasReLU with
-// the current kernel set: the set must have the transform kernels (the Go reference transforms cost
-// more than the multiplications they save), and the tiles must cover little enough beyond the image
-// (an odd size pads the last row and column of tiles) and be many enough per call (each of the 16
-// GEMMs is as wide as the tiles) for that set: see the thresholds in elementwise_amd64.go.
-func (c *WinogradF2x3) Pays(n, h, w int) bool {
+// Pays reports whether Forward on n images with an oh×ow output region is expected to be faster than
+// Conv3x3BiasReLU with the current kernel set: the set must have the transform kernels (the Go
+// reference transforms cost more than the multiplications they save), and the tiles must cover little
+// enough beyond the region (an odd size pads the last row and column of tiles) and be many enough per
+// call (each of the 16 GEMMs is as wide as the tiles) for that set: see the thresholds in
+// elementwise_amd64.go.
+func (c *WinogradF2x3) Pays(n, oh, ow int) bool {
 	ew := current.Load().ew
-	th, tw := winogradTiles(h, w)
+	th, tw := winogradTiles(oh, ow)
 	return ew.winogradIn != nil && ew.winogradOut != nil &&
-		float64(h*w) >= ew.winogradMinFill*float64(4*th*tw) && c.chunk(n, h, w)*th*tw >= ew.winogradMinTiles
+		float64(oh*ow) >= ew.winogradMinFill*float64(4*th*tw) && c.chunk(n, oh, ow)*th*tw >= ew.winogradMinTiles
 }
 
 // Forward computes output channels [lo, hi) of the convolution Conv3x3BiasReLU computes, with the same
 // layouts: src [cin][n][h][w], dst [hi−lo][n][h][w] (the range's channels only), bias[hi−lo] (the
-// range's). The GEMMs run as SgemmBiasReLU does (threaded unless the caller runs serial kernels).
-func (c *WinogradF2x3) Forward(dst, src, bias []float32, n, h, w, lo, hi int, relu bool, scratch []float32) {
+// range's), but only over the top-left oh×ow region of every output plane (oh ≤ h, ow ≤ w; the rest
+// of dst is left as it was). A 2×2 max-pool that rounds down reads only the even region of an odd-sized
+// output: the CNN's conv3 (7×7) feeds a 3×3 pool, so 13 of its 49 pixels need not be computed. The
+// GEMMs run as SgemmBiasReLU does (threaded unless the caller runs serial kernels).
+func (c *WinogradF2x3) Forward(dst, src, bias []float32, n, h, w, oh, ow, lo, hi int, relu bool, scratch []float32) {
 	checkConvShape("WinogradF2x3.Forward", n, c.cin, h, w)
 	if lo < 0 || hi > c.cout || lo > hi {
 		panic(fmt.Sprintf("kernels: WinogradF2x3.Forward: channels [%d, %d) outside [0, %d)", lo, hi, c.cout))
+	}
+	if oh < 0 || oh > h || ow < 0 || ow > w {
+		panic(fmt.Sprintf("kernels: WinogradF2x3.Forward: region %d×%d outside the %d×%d output", oh, ow, h, w))
 	}
 	hw := h * w
 	co := hi - lo
 	need("WinogradF2x3.Forward", "src", len(src), c.cin*n*hw)
 	need("WinogradF2x3.Forward", "dst", len(dst), co*n*hw)
 	need("WinogradF2x3.Forward", "bias", len(bias), co)
-	need("WinogradF2x3.Forward", "scratch", len(scratch), c.ScratchSize(n, h, w))
-	if n == 0 || co == 0 {
+	need("WinogradF2x3.Forward", "scratch", len(scratch), c.ScratchSize(n, oh, ow))
+	if n == 0 || co == 0 || oh == 0 || ow == 0 {
 		return
 	}
 	ew := current.Load().ew
@@ -133,91 +141,101 @@ func (c *WinogradF2x3) Forward(dst, src, bias []float32, n, h, w, lo, hi int, re
 	if relu {
 		lower = 0
 	}
-	th, tw := winogradTiles(h, w)
+	th, tw := winogradTiles(oh, ow)
 	t := th * tw
-	chunk := c.chunk(n, h, w)
+	chunk := c.chunk(n, oh, ow)
 	for i0 := 0; i0 < n; i0 += chunk {
 		nb := min(chunk, n-i0)
 		nt := nb * t
 		v := scratch[:16*c.cin*nt]
 		m := scratch[16*c.cin*nt : 16*(c.cin+co)*nt]
-		for ci := 0; ci < c.cin; ci++ {
-			for img := 0; img < nb; img++ {
-				in(v[ci*nt+img*t:], src[(ci*n+i0+img)*hw:(ci*n+i0+img+1)*hw], c.cin*nt, h, w)
+		if nb == n {
+			// One chunk holds the whole batch: every (channel, image) plane is hw floats after the last
+			// in src and t tiles after it in v, so one call transforms them all.
+			in(v, src[:c.cin*n*hw], c.cin*n, hw, t, c.cin*nt, h, w, th, tw)
+		} else {
+			for ci := 0; ci < c.cin; ci++ {
+				in(v[ci*nt:], src[(ci*n+i0)*hw:(ci*n+i0+nb)*hw], nb, hw, t, c.cin*nt, h, w, th, tw)
 			}
 		}
 		for xi := 0; xi < 16; xi++ {
 			SgemmBiasReLU(co, nt, c.cin, c.u[(xi*c.cout+lo)*c.cin:], c.cin, v[xi*c.cin*nt:], nt, nil, false, m[xi*co*nt:], nt)
 		}
 		for o := 0; o < co; o++ {
-			for img := 0; img < nb; img++ {
-				out(dst[(o*n+i0+img)*hw:(o*n+i0+img+1)*hw], m[o*nt+img*t:], co*nt, h, w, bias[o], lower)
-			}
+			out(dst[(o*n+i0)*hw:(o*n+i0+nb)*hw], m[o*nt:], nb, hw, t, co*nt, oh, ow, w, bias[o], lower)
 		}
 	}
 }
 
-// winogradInRef is the spec of the input transform of one h×w plane x: for every tile (ty, tx) and
-// ξ = 4i+j, v[ξ·vstride + ty·tw + tx] = (Bᵀ d B)[i][j] with d[r][s] = x[2ty−1+r][2tx−1+s] (0 outside
-// the plane), evaluated exactly in this order (the assembly matches it bit for bit):
+// winogradInRef is the spec of the input transform of planes planes, xstride floats apart in x, each
+// h×w (row stride w), on a th×tw grid of tiles (a grid smaller than ⌈h/2⌉×⌈w/2⌉ covers a top-left
+// region): for every plane p, tile (ty, tx) and ξ = 4i+j,
+// v[ξ·vstride + p·pstride + ty·tw + tx] = (Bᵀ d B)[i][j] with d[r][s] = x[p·xstride + (2ty−1+r)·w +
+// 2tx−1+s] (0 outside the plane), evaluated exactly in this order (the assembly matches it bit for bit):
 //
 //	t[r][0] = d[r][0] − d[r][2]   t[r][1] = d[r][1] + d[r][2]   t[r][2] = d[r][2] − d[r][1]   t[r][3] = d[r][1] − d[r][3]
 //	v[0][j] = t[0][j] − t[2][j]   v[1][j] = t[1][j] + t[2][j]   v[2][j] = t[2][j] − t[1][j]   v[3][j] = t[1][j] − t[3][j]
-func winogradInRef(v, x []float32, vstride, h, w int) {
-	th, tw := winogradTiles(h, w)
-	at := func(y, x0 int) float32 {
-		if y < 0 || y >= h || x0 < 0 || x0 >= w {
-			return 0
-		}
-		return x[y*w+x0]
-	}
-	for ty := 0; ty < th; ty++ {
-		for tx := 0; tx < tw; tx++ {
-			var t [4][4]float32
-			for r := 0; r < 4; r++ {
-				d0, d1, d2, d3 := at(2*ty-1+r, 2*tx-1), at(2*ty-1+r, 2*tx), at(2*ty-1+r, 2*tx+1), at(2*ty-1+r, 2*tx+2)
-				t[r] = [4]float32{d0 - d2, d1 + d2, d2 - d1, d1 - d3}
+func winogradInRef(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw int) {
+	for p := 0; p < planes; p++ {
+		xp := x[p*xstride:]
+		at := func(y, x0 int) float32 {
+			if y < 0 || y >= h || x0 < 0 || x0 >= w {
+				return 0
 			}
-			p := ty*tw + tx
-			for j := 0; j < 4; j++ {
-				v[(0*4+j)*vstride+p] = t[0][j] - t[2][j]
-				v[(1*4+j)*vstride+p] = t[1][j] + t[2][j]
-				v[(2*4+j)*vstride+p] = t[2][j] - t[1][j]
-				v[(3*4+j)*vstride+p] = t[1][j] - t[3][j]
+			return xp[y*w+x0]
+		}
+		for ty := 0; ty < th; ty++ {
+			for tx := 0; tx < tw; tx++ {
+				var t [4][4]float32
+				for r := 0; r < 4; r++ {
+					d0, d1, d2, d3 := at(2*ty-1+r, 2*tx-1), at(2*ty-1+r, 2*tx), at(2*ty-1+r, 2*tx+1), at(2*ty-1+r, 2*tx+2)
+					t[r] = [4]float32{d0 - d2, d1 + d2, d2 - d1, d1 - d3}
+				}
+				q := p*pstride + ty*tw + tx
+				for j := 0; j < 4; j++ {
+					v[(0*4+j)*vstride+q] = t[0][j] - t[2][j]
+					v[(1*4+j)*vstride+q] = t[1][j] + t[2][j]
+					v[(2*4+j)*vstride+q] = t[2][j] - t[1][j]
+					v[(3*4+j)*vstride+q] = t[1][j] - t[3][j]
+				}
 			}
 		}
 	}
 }
 
-// winogradOutRef is the spec of the output transform of one h×w plane y: from the products
-// m[ξ·mstride + ty·tw + tx], each tile's Aᵀ M A plus bias, then max(·, lower) (lower 0 for a fused
-// ReLU, −Inf for none), written where it falls inside the plane, evaluated exactly in this order:
+// winogradOutRef is the spec of the output transform of planes planes, ystride floats apart in y, each
+// an oh×ow region (row stride w ≥ ow) of an output plane: from the products m[ξ·mstride + p·pstride +
+// ty·tw + tx] (tw = ⌈ow/2⌉), each tile's Aᵀ M A plus bias, then max(·, lower) (lower 0 for a fused
+// ReLU, −Inf for none), written where it falls inside the region, evaluated exactly in this order:
 //
 //	s0[j] = m[0][j] + m[1][j] + m[2][j]   s1[j] = m[1][j] − m[2][j] − m[3][j]
 //	y[r][0] = s_r[0] + s_r[1] + s_r[2]      y[r][1] = s_r[1] − s_r[2] − s_r[3]
-func winogradOutRef(y, m []float32, mstride, h, w int, bias, lower float32) {
-	th, tw := winogradTiles(h, w)
-	for ty := 0; ty < th; ty++ {
-		for tx := 0; tx < tw; tx++ {
-			p := ty*tw + tx
-			var mm [4][4]float32
-			for xi := 0; xi < 16; xi++ {
-				mm[xi/4][xi%4] = m[xi*mstride+p]
-			}
-			var s [2][4]float32
-			for j := 0; j < 4; j++ {
-				s[0][j] = mm[0][j] + mm[1][j] + mm[2][j]
-				s[1][j] = mm[1][j] - mm[2][j] - mm[3][j]
-			}
-			for r := 0; r < 2; r++ {
-				oy := 2*ty + r
-				if oy >= h {
-					break
+func winogradOutRef(y, m []float32, planes, ystride, pstride, mstride, oh, ow, w int, bias, lower float32) {
+	th, tw := winogradTiles(oh, ow)
+	for p := 0; p < planes; p++ {
+		yp := y[p*ystride:]
+		for ty := 0; ty < th; ty++ {
+			for tx := 0; tx < tw; tx++ {
+				q := p*pstride + ty*tw + tx
+				var mm [4][4]float32
+				for xi := 0; xi < 16; xi++ {
+					mm[xi/4][xi%4] = m[xi*mstride+q]
 				}
-				o := [2]float32{s[r][0] + s[r][1] + s[r][2], s[r][1] - s[r][2] - s[r][3]}
-				for c := 0; c < 2; c++ {
-					if ox := 2*tx + c; ox < w {
-						y[oy*w+ox] = max(o[c]+bias, lower)
+				var s [2][4]float32
+				for j := 0; j < 4; j++ {
+					s[0][j] = mm[0][j] + mm[1][j] + mm[2][j]
+					s[1][j] = mm[1][j] - mm[2][j] - mm[3][j]
+				}
+				for r := 0; r < 2; r++ {
+					oy := 2*ty + r
+					if oy >= oh {
+						break
+					}
+					o := [2]float32{s[r][0] + s[r][1] + s[r][2], s[r][1] - s[r][2] - s[r][3]}
+					for c := 0; c < 2; c++ {
+						if ox := 2*tx + c; ox < ow {
+							yp[oy*w+ox] = max(o[c]+bias, lower)
+						}
 					}
 				}
 			}

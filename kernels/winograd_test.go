@@ -43,21 +43,31 @@ func TestWinogradF2x3(t *testing.T) {
 				conv3x3Naive(want, src, weight, bias, n, cin, cout, h, w, relu)
 				// The whole batch in one chunk, one image per chunk, and two (a ragged last one).
 				th, tw := winogradTiles(h, w)
+				// The whole output, the even region a floor 2×2 pool reads, and an arbitrary smaller one.
+				regions := [][2]int{{h, w}, {max(1, h-h%2), max(1, w-w%2)}, {max(1, h-3), max(1, w/2)}}
 				for _, chunkBytes := range []int{winogradChunkBytes, 1, 2 * 16 * (cin + cout) * th * tw * 4} {
 					for _, rg := range ranges {
-						lo, hi := rg[0], rg[1]
-						saved := winogradChunkBytes
-						winogradChunkBytes = chunkBytes
-						scratch := make([]float32, c.ScratchSize(n, h, w))
-						dst, check := ewOut(t, (hi-lo)*m, 1)
-						c.Forward(dst, src, bias[lo:hi], n, h, w, lo, hi, relu, scratch)
-						winogradChunkBytes = saved
-						check()
-						for i := range dst {
-							j := lo*m + i
-							if d := math.Abs(float64(dst[i] - want[j])); !(d <= 3e-6*float64(mag[j])+1e-30) {
-								t.Fatalf("%v relu=%v chunk=%dB channels [%d,%d): dst[%d] = %v, want %v (|terms| %v)",
-									s, relu, chunkBytes, lo, hi, i, dst[i], want[j], mag[j])
+						for _, reg := range regions {
+							lo, hi, oh, ow := rg[0], rg[1], reg[0], reg[1]
+							saved := winogradChunkBytes
+							winogradChunkBytes = chunkBytes
+							scratch := make([]float32, c.ScratchSize(n, oh, ow))
+							dst, check := ewOut(t, (hi-lo)*m, 1)
+							c.Forward(dst, src, bias[lo:hi], n, h, w, oh, ow, lo, hi, relu, scratch)
+							winogradChunkBytes = saved
+							check()
+							for i := range dst {
+								j := lo*m + i
+								if y, x := i%(h*w)/w, i%w; y >= oh || x >= ow {
+									if math.Float32bits(dst[i]) != math.Float32bits(ewSentinel) {
+										t.Fatalf("%v region %d×%d: dst[%d] (y=%d x=%d) outside the region written", s, oh, ow, i, y, x)
+									}
+									continue
+								}
+								if d := math.Abs(float64(dst[i] - want[j])); !(d <= 3e-6*float64(mag[j])+1e-30) {
+									t.Fatalf("%v relu=%v chunk=%dB channels [%d,%d) region %d×%d: dst[%d] = %v, want %v (|terms| %v)",
+										s, relu, chunkBytes, lo, hi, oh, ow, i, dst[i], want[j], mag[j])
+								}
 							}
 						}
 					}
@@ -79,7 +89,7 @@ func TestWinogradF2x3NaN(t *testing.T) {
 		src[(cin-1)*h*w+ny*w+nx] = float32(math.NaN())
 		c := NewWinogradF2x3(ewRand(r, cout*cin*9, 1, false), cin, cout)
 		dst := make([]float32, cout*h*w)
-		c.Forward(dst, src, make([]float32, cout), n, h, w, 0, cout, true, make([]float32, c.ScratchSize(n, h, w)))
+		c.Forward(dst, src, make([]float32, cout), n, h, w, h, w, 0, cout, true, make([]float32, c.ScratchSize(n, h, w)))
 		for co := 0; co < cout; co++ {
 			for y := 0; y < h; y++ {
 				for x := 0; x < w; x++ {
@@ -93,9 +103,9 @@ func TestWinogradF2x3NaN(t *testing.T) {
 	})
 }
 
-// TestWinogradF2x3Pays: the CNN's conv2 (14×14) runs Winograd on every set with transform kernels, the
-// sets without never do (their Go transforms cost more than the multiplications saved), and conv3's
-// 7×7 only where measured faster (AVX2, not AVX-512).
+// TestWinogradF2x3Pays: the CNN's conv2 (14×14) and conv3 (its 6×6 region) run Winograd on every set
+// with transform kernels, the sets without never do (their Go transforms cost more than the
+// multiplications saved), and a whole 7×7 output only where measured faster (AVX2, not AVX-512).
 func TestWinogradF2x3Pays(t *testing.T) {
 	forEachImpl(t, func(t *testing.T, impl Impl) {
 		c := NewWinogradF2x3(make([]float32, 64*32*9), 32, 64)
@@ -114,6 +124,9 @@ func TestWinogradF2x3Pays(t *testing.T) {
 			if got := c.Pays(n, 7, 7); got != want7 {
 				t.Errorf("Pays(%d, 7, 7) = %v, want %v", n, got, want7)
 			}
+		}
+		if got := c.Pays(1, 6, 6); got != has { // the CNN's conv3: the 6×6 region a 3×3 pool reads
+			t.Errorf("Pays(1, 6, 6) = %v with transform kernels %v", got, has)
 		}
 		if c.Pays(1, 2, 2) {
 			t.Errorf("Pays(1, 2, 2) = true: one tile")
@@ -145,9 +158,16 @@ func FuzzWinogradF2x3(f *testing.F) {
 			if err := Use(impl.Name); err != nil {
 				t.Fatal(err)
 			}
+			oh, ow := H, W
+			if seed%3 == 0 { // the even region a floor 2×2 pool reads
+				oh, ow = max(1, H-H%2), max(1, W-W%2)
+			}
 			dst := make([]float32, (hi-lo)*m)
-			c.Forward(dst, src, bias[lo:hi], N, H, W, lo, hi, relu, make([]float32, c.ScratchSize(N, H, W)))
+			c.Forward(dst, src, bias[lo:hi], N, H, W, oh, ow, lo, hi, relu, make([]float32, c.ScratchSize(N, oh, ow)))
 			for i := range dst {
+				if i%(H*W)/W >= oh || i%W >= ow {
+					continue
+				}
 				if d := math.Abs(float64(dst[i] - want[lo*m+i])); !(d <= 1e-4*float64(Cin*9)) {
 					t.Fatalf("%s: channels [%d,%d): dst[%d] = %v, want %v", impl.Name, lo, hi, i, dst[i], want[lo*m+i])
 				}
@@ -163,7 +183,7 @@ func TestWinogradF2x3NoAllocs(t *testing.T) {
 		c := NewWinogradF2x3(ewRand(r, cout*cin*9, 1, false), cin, cout)
 		src, bias := ewRand(r, cin*n*h*w, 1, false), ewRand(r, cout, 1, false)
 		dst, scratch := make([]float32, cout*n*h*w), make([]float32, c.ScratchSize(n, h, w))
-		if a := testing.AllocsPerRun(5, func() { c.Forward(dst, src, bias, n, h, w, 0, cout, true, scratch) }); a != 0 {
+		if a := testing.AllocsPerRun(5, func() { c.Forward(dst, src, bias, n, h, w, h, w, 0, cout, true, scratch) }); a != 0 {
 			t.Fatalf("%v allocations per call", a)
 		}
 	})
@@ -173,13 +193,16 @@ func TestWinogradF2x3Panics(t *testing.T) {
 	c := NewWinogradF2x3(make([]float32, 2*3*9), 3, 2)
 	for name, f := range map[string]func(){
 		"range": func() {
-			c.Forward(make([]float32, 100), make([]float32, 100), make([]float32, 3), 1, 3, 3, 0, 3, false, make([]float32, 1000))
+			c.Forward(make([]float32, 100), make([]float32, 100), make([]float32, 3), 1, 3, 3, 3, 3, 0, 3, false, make([]float32, 1000))
+		},
+		"region": func() {
+			c.Forward(make([]float32, 100), make([]float32, 100), make([]float32, 2), 1, 3, 3, 4, 3, 0, 2, false, make([]float32, 1000))
 		},
 		"scratch": func() {
-			c.Forward(make([]float32, 100), make([]float32, 100), make([]float32, 2), 1, 3, 3, 0, 2, false, nil)
+			c.Forward(make([]float32, 100), make([]float32, 100), make([]float32, 2), 1, 3, 3, 3, 3, 0, 2, false, nil)
 		},
 		"src": func() {
-			c.Forward(make([]float32, 100), make([]float32, 5), make([]float32, 2), 1, 3, 3, 0, 2, false, make([]float32, 1000))
+			c.Forward(make([]float32, 100), make([]float32, 5), make([]float32, 2), 1, 3, 3, 3, 3, 0, 2, false, make([]float32, 1000))
 		},
 		"weight": func() { NewWinogradF2x3(make([]float32, 5), 3, 2) },
 	} {
@@ -195,6 +218,8 @@ func TestWinogradF2x3Panics(t *testing.T) {
 }
 
 // BenchmarkConv3x3Winograd compares Winograd with im2col + GEMM on the CNN's layers, one thread.
+// Winograd computes the region the following 2×2 pool reads (6×6 of conv3's 7×7), as in the model;
+// im2col + GEMM computes the whole output.
 func BenchmarkConv3x3Winograd(b *testing.B) {
 	r := rand.New(rand.NewPCG(67, 68))
 	for _, l := range convBenchLayers {
@@ -216,9 +241,9 @@ func BenchmarkConv3x3Winograd(b *testing.B) {
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 			})
 			b.Run(fmt.Sprintf("layer=%s/batch=%d/path=winograd", l.name, n), func(b *testing.B) {
-				scratch := make([]float32, c.ScratchSize(n, l.h, l.w))
+				scratch := make([]float32, c.ScratchSize(n, l.h-l.h%2, l.w-l.w%2))
 				for i := 0; i < b.N; i++ {
-					c.Forward(dst, src, bias, n, l.h, l.w, 0, l.cout, true, scratch)
+					c.Forward(dst, src, bias, n, l.h, l.w, l.h-l.h%2, l.w-l.w%2, 0, l.cout, true, scratch)
 				}
 				// Effective: the direct convolution's FLOPs over Winograd's time.
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/simdnn/simdnn/kernels"
 )
 
 // Inference is an evaluation-only version of a trained network, compiled once for speed:
@@ -71,8 +69,8 @@ type infLayer struct {
 	weight    []float32
 	bias      []float32
 	relu      bool
-	block     *infResBlock          // infBlock's weights
-	wino      *kernels.WinogradF2x3 // infConv's weights for Winograd; nil for one input channel
+	block     *infResBlock // infBlock's weights
+	conv      *infConvOp   // infConv's convolution (weight and bias are its too)
 }
 
 // inSize and outSize are the per-image element counts of the layer's input and output.
@@ -95,7 +93,7 @@ func (l *infLayer) flops() int64 {
 // scratchSize is the scratch a layer needs for n images besides its input and output (the im2col matrix).
 func (l *infLayer) scratchSize(n int) int {
 	if l.kind == infConv {
-		return infConvScratch(l.wino, n, l.cin, l.h, l.w)
+		return l.conv.scratchSize(n)
 	}
 	if l.kind == infBlock {
 		return l.blockScratch(n)
@@ -202,7 +200,8 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 				return nil, err
 			}
 			g.layers = append(g.layers,
-				infLayer{kind: infConv, name: name + "+bn+relu", cin: c, h: h, w: w, cout: co, oh: h, ow: w, weight: fw, bias: fb, relu: true, wino: infWinograd(fw, c, co)},
+				infLayer{kind: infConv, name: name + "+bn+relu", cin: c, h: h, w: w, cout: co, oh: h, ow: w, weight: fw, bias: fb, relu: true,
+					conv: newInfConvOp(fw, fb, c, co, h, w, true)},
 				infLayer{kind: infPoolK, name: fmt.Sprintf("pool%d", i+1), cin: co, h: h, w: w, cout: co, oh: h / 2, ow: w / 2})
 			c, h, w = co, h/2, w/2
 		}
@@ -269,6 +268,12 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 	for _, p := range tensors {
 		if !g.uses(p.Name) {
 			return nil, fmt.Errorf("inference: unexpected tensor %q for architecture %s", p.Name, arch)
+		}
+	}
+	// A convolution whose output a floor 2×2 pool reads needs only the pool's even region.
+	for i := range g.layers[:len(g.layers)-1] {
+		if c := g.layers[i].conv; c != nil && g.layers[i+1].kind == infPoolK {
+			c.rh, c.rw = c.h-c.h%2, c.w-c.w%2
 		}
 	}
 	g.threads.Store(int32(runtime.GOMAXPROCS(0)))
@@ -338,9 +343,14 @@ func (g *Inference) FLOPs() int64 {
 func (g *Inference) ParamBytes() int64 {
 	var n int64
 	for _, l := range g.layers {
-		n += int64(len(l.weight)+len(l.bias))*4 + l.wino.Bytes()
-		if b := l.block; b != nil {
-			n += int64(len(b.w1)+len(b.b1)+len(b.w2)+len(b.b2)+len(b.wd)+len(b.bd))*4 + b.wino1.Bytes() + b.wino2.Bytes()
+		switch {
+		case l.conv != nil:
+			n += l.conv.bytes()
+		case l.block != nil:
+			b := l.block
+			n += b.conv1.bytes() + b.conv2.bytes() + int64(len(b.wd)+len(b.bd))*4
+		default:
+			n += int64(len(l.weight)+len(l.bias)) * 4
 		}
 	}
 	return n
@@ -366,7 +376,7 @@ func (g *Inference) LayerKernels(n int) []string {
 		l := &g.layers[i]
 		switch l.kind {
 		case infConv:
-			out[i] = infConvAlgorithm(l.wino, n, l.cin, l.cout, l.h, l.w)
+			out[i] = l.conv.algorithm(n)
 		case infPoolK:
 			out[i] = "maxpool-2x2"
 		case infFlat:
@@ -380,7 +390,7 @@ func (g *Inference) LayerKernels(n int) []string {
 			}
 		case infBlock:
 			b := l.block
-			out[i] = infConvAlgorithm(b.wino1, n, l.cin, l.cout, l.h, l.w) + ", " + infConvAlgorithm(b.wino2, n, l.cout, l.cout, l.h, l.w)
+			out[i] = b.conv1.algorithm(n) + ", " + b.conv2.algorithm(n)
 			if b.wd != nil {
 				out[i] += ", sgemm (1×1)"
 			}
@@ -583,7 +593,7 @@ func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32
 		dst := next[:l.outSize()*n]
 		switch l.kind {
 		case infConv:
-			infConv3x3(dst, in, l.weight, l.bias, l.wino, n, l.cin, 0, l.cout, l.h, l.w, l.relu, ws.scratch)
+			l.conv.run(dst, in, n, 0, l.cout, ws.scratch)
 		case infPoolK:
 			infMaxPool2x2(dst, ws.idx, in, l.cin*n, l.h, l.w)
 		case infFlat:

@@ -224,7 +224,7 @@ func (g *Inference) runPart(ws, own *infWorkspace, x []float32, p onePart) {
 		hw := l.h * l.w
 		// Multiples of 8: the direct kernel of the first layer takes output channels in eights.
 		lo, hi := share(l.cout, 8)
-		infConv3x3(dst[lo*hw:hi*hw], in, l.weight, l.bias, l.wino, 1, l.cin, lo, hi, l.h, l.w, l.relu, own.scratch)
+		l.conv.run(dst[lo*hw:hi*hw], in, 1, lo, hi, own.scratch)
 	case infPoolK:
 		lo, hi := share(l.cin, 1)
 		ohw := l.oh * l.ow

@@ -3,8 +3,6 @@ package nn
 import (
 	"fmt"
 	"strings"
-
-	"github.com/simdnn/simdnn/kernels"
 )
 
 // The residual CNN's evaluation graph: the stem is an ordinary fused conv+BN+ReLU and max-pool, each
@@ -16,9 +14,8 @@ import (
 
 // infResBlock holds a block's folded weights.
 type infResBlock struct {
-	w1, b1, w2, b2 []float32
-	wd, bd         []float32 // projection shortcut; nil: identity
-	wino1, wino2   *kernels.WinogradF2x3
+	conv1, conv2 *infConvOp
+	wd, bd       []float32 // projection shortcut; nil: identity
 }
 
 // compileResNet appends the residual CNN's layers to g.
@@ -39,20 +36,24 @@ func compileResNet(g *Inference, t infTensors) error {
 	if err != nil {
 		return err
 	}
-	g.layers = append(g.layers, infLayer{kind: infConv, name: "stem.conv+stem.bn+relu", cin: 1, h: h, w: w, cout: 32, oh: h, ow: w, weight: fw, bias: fb, relu: true})
+	g.layers = append(g.layers, infLayer{kind: infConv, name: "stem.conv+stem.bn+relu", cin: 1, h: h, w: w, cout: 32, oh: h, ow: w, weight: fw, bias: fb, relu: true,
+		conv: newInfConvOp(fw, fb, 1, 32, h, w, true)})
 	for i, st := range resNetStages {
 		if st.pool {
 			g.layers = append(g.layers, infLayer{kind: infPoolK, name: fmt.Sprintf("pool%d", i+1), cin: st.cin, h: h, w: w, cout: st.cin, oh: h / 2, ow: w / 2})
 			h, w = h/2, w/2
 		}
 		blk := &infResBlock{}
-		if blk.w1, blk.b1, err = convBN(st.name+".conv1", st.name+".bn1", st.cout, st.cin, 3); err != nil {
+		w1, b1, err := convBN(st.name+".conv1", st.name+".bn1", st.cout, st.cin, 3)
+		if err != nil {
 			return err
 		}
-		if blk.w2, blk.b2, err = convBN(st.name+".conv2", st.name+".bn2", st.cout, st.cout, 3); err != nil {
+		w2, b2, err := convBN(st.name+".conv2", st.name+".bn2", st.cout, st.cout, 3)
+		if err != nil {
 			return err
 		}
-		blk.wino1, blk.wino2 = infWinograd(blk.w1, st.cin, st.cout), infWinograd(blk.w2, st.cout, st.cout)
+		blk.conv1 = newInfConvOp(w1, b1, st.cin, st.cout, h, w, true)
+		blk.conv2 = newInfConvOp(w2, b2, st.cout, st.cout, h, w, false)
 		if st.cin != st.cout {
 			if blk.wd, blk.bd, err = convBN(st.name+".downsample.0", st.name+".downsample.1", st.cout, st.cin, 1); err != nil {
 				return err
@@ -103,7 +104,7 @@ func resNetUses(name string) bool {
 // larger of its convolutions' im2col chunks after them.
 func (l *infLayer) blockScratch(n int) int {
 	m := l.cout * n * l.h * l.w
-	return 2*m + max(infConvScratch(l.block.wino1, n, l.cin, l.h, l.w), infConvScratch(l.block.wino2, n, l.cout, l.h, l.w))
+	return 2*m + max(l.block.conv1.scratchSize(n), l.block.conv2.scratchSize(n))
 }
 
 func (l *infLayer) blockFLOPs() int64 {
@@ -120,8 +121,8 @@ func (l *infLayer) runBlock(dst, src []float32, n int, scratch []float32) {
 	b := l.block
 	m := n * l.h * l.w
 	t1, short, conv := scratch[:l.cout*m], scratch[l.cout*m:2*l.cout*m], scratch[2*l.cout*m:]
-	infConv3x3(t1, src, b.w1, b.b1, b.wino1, n, l.cin, 0, l.cout, l.h, l.w, true, conv)
-	infConv3x3(dst, t1, b.w2, b.b2, b.wino2, n, l.cout, 0, l.cout, l.h, l.w, false, conv)
+	b.conv1.run(t1, src, n, 0, l.cout, conv)
+	b.conv2.run(dst, t1, n, 0, l.cout, conv)
 	if b.wd != nil {
 		infGemmBias(l.cout, m, l.cin, b.wd, src, b.bd, false, short)
 	} else {
@@ -143,11 +144,11 @@ func (l *infLayer) runBlockPart(dst, src []float32, phase, lo, hi int, shared, o
 	t1 := shared[:l.cout*m]
 	conv := own[2*l.cout*m:]
 	if phase == 0 {
-		infConv3x3(t1[lo*m:hi*m], src, b.w1, b.b1, b.wino1, 1, l.cin, lo, hi, l.h, l.w, true, conv)
+		b.conv1.run(t1[lo*m:hi*m], src, 1, lo, hi, conv)
 		return
 	}
 	out := dst[lo*m : hi*m]
-	infConv3x3(out, t1, b.w2, b.b2, b.wino2, 1, l.cout, lo, hi, l.h, l.w, false, conv)
+	b.conv2.run(out, t1, 1, lo, hi, conv)
 	short := src[lo*m : hi*m]
 	if b.wd != nil {
 		short = own[(l.cout+lo)*m : (l.cout+hi)*m]

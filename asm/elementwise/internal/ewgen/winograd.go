@@ -8,10 +8,11 @@ import (
 	"github.com/simdnn/simdnn/asm/internal/gen"
 )
 
-// The AVX-512 Winograd F(2×2, 3×3) transforms of one plane (kernels/winograd.go), bit for bit the
-// reference: the same additions and subtractions in the same order, on 16 tiles of a tile row at a
-// time (lane tx; tw = ⌈w/2⌉ ≤ 16). Masked loads and stores keep every access inside the plane and the
-// tile row, so the Go wrapper's reslicing bounds them.
+// The AVX-512 Winograd F(2×2, 3×3) transforms (kernels/winograd.go), bit for bit the reference: the
+// same additions and subtractions in the same order, on 16 tiles of a tile row at a time (lane tx;
+// tw ≤ 16), every plane of a call in an outer loop around the tile rows (the masks, tables and
+// strides are set up once a call). Masked loads and stores keep every access inside the planes, the
+// tile rows and the output regions, so the Go wrapper's reslicing bounds them.
 
 // winoTables returns the permutation tables: in[j] (j = 0…3, 64 bytes apart) picks R[2tx+j] out of a
 // 32-float row R, lo and hi interleave two vectors e, o into e0 o0 e1 o1 … (lanes 0…15 and 16…31).
@@ -29,8 +30,8 @@ func winoTables() (in, lo, hi Mem) {
 	return table("winograd_in_idx", 4, t), table("winograd_lo", 4, l), table("winograd_hi", 4, h)
 }
 
-// xiMem returns, for ξ = 4i+j, the address in plane ξ from the pointers p[i] into planes 4i and the
-// plane stride in bytes s and 3s.
+// xiMem returns, for ξ = 4i+j, the address in block ξ from the pointers p[i] into blocks 4i and the
+// block stride in bytes s and 3s.
 func xiMem(p [4]reg.Register, s, s3 reg.Register, i, j int) Mem {
 	switch j {
 	case 0:
@@ -43,25 +44,37 @@ func xiMem(p [4]reg.Register, s, s3 reg.Register, i, j int) Mem {
 	return Mem{Base: p[i], Index: s3, Scale: 1}
 }
 
-// planePointers loads base and the stride param (in floats) and returns the pointers to planes 0, 4,
-// 8, 12 and the stride in bytes s and 3s.
-func planePointers(base, stride string) (p [4]reg.Register, s, s3 reg.Register) {
-	p[0] = Load(Param(base).Base(), GP64())
-	s = Load(Param(stride), GP64())
-	SHLQ(Imm(2), s)
+// xiStrides loads the stride param of the 16 blocks ξ (in floats) and returns it in bytes, s and 3s.
+func xiStrides(stride string) (s, s3 reg.Register) {
+	s = paramBytes(stride)
 	s3 = GP64()
 	LEAQ(Mem{Base: s, Index: s, Scale: 2}, s3)
+	return s, s3
+}
+
+// xiPointers returns the pointers to blocks 0, 4, 8, 12 from base, the pointer to block 0, and the
+// block stride in bytes s.
+func xiPointers(base, s reg.Register) (p [4]reg.Register) {
+	p[0] = GP64()
+	MOVQ(base, p[0])
 	for i := 1; i < 4; i++ {
 		p[i] = GP64()
 		LEAQ(Mem{Base: p[i-1], Index: s, Scale: 4}, p[i])
 	}
-	return p, s, s3
+	return p
 }
 
-// tileRowBytes returns 4·tw = 4·⌈w/2⌉, the bytes of one tile row in a plane.
-func tileRowBytes(w reg.Register) reg.Register {
+// paramBytes loads the int param name, a count of floats, and returns it in bytes.
+func paramBytes(name string) reg.Register {
+	r := Load(Param(name), GP64())
+	SHLQ(Imm(2), r)
+	return r
+}
+
+// tileRowBytes returns 4·⌈ow/2⌉, the bytes of one tile row of an output region ow wide.
+func tileRowBytes(ow reg.Register) reg.Register {
 	t := GP64()
-	LEAQ(Mem{Base: w, Disp: 1}, t)
+	LEAQ(Mem{Base: ow, Disp: 1}, t)
 	SHRQ(Imm(1), t)
 	SHLQ(Imm(2), t)
 	return t
@@ -77,24 +90,26 @@ func WinogradIn(isa gen.ISA) {
 		return
 	}
 	idx, _, _ := winoTables()
-	TEXT("winogradIn_avx512", NOSPLIT, "func(v, x []float32, vstride, h, w int, lmask, tmask uint32)")
-	Doc("winogradIn_avx512 is winogradInRef for h ≥ 1, 1 ≤ w ≤ 31, vstride ≥ ⌈h/2⌉·⌈w/2⌉, with",
-		"lmask = (1<<w − 1) << 1 (the lanes c of a row with 0 ≤ c−1 < w) and tmask = 1<<⌈w/2⌉ − 1.",
-		"For every tile (ty, tx), in the reference's order of operations:",
+	TEXT("winogradIn_avx512", NOSPLIT, "func(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw int, lmask, tmask uint32)")
+	Doc("winogradIn_avx512 is winogradInRef for planes ≥ 1, xstride ≥ 0, h ≥ 1, 1 ≤ w ≤ 31, th ≥ 1,",
+		"1 ≤ tw ≤ 16, with lmask = (1<<w − 1) << 1 (the lanes c of a row with 0 ≤ c−1 < w) and",
+		"tmask = 1<<tw − 1, where no two of its stores overlap. For every plane p, tile (ty, tx) of the",
+		"th×tw grid, in the reference's order of operations:",
 		"",
-		"	d[r][s] = x[(2ty−1+r)*w + 2tx−1+s] // 0 outside the plane",
+		"	d[r][s] = x[p*xstride + (2ty−1+r)*w + 2tx−1+s] // 0 outside the h×w plane",
 		"	t[r] = {d[r][0] − d[r][2], d[r][1] + d[r][2], d[r][2] − d[r][1], d[r][1] − d[r][3]}",
-		"	v[(0*4+j)*vstride + ty*tw + tx] = t[0][j] − t[2][j]",
-		"	v[(1*4+j)*vstride + ty*tw + tx] = t[1][j] + t[2][j]",
-		"	v[(2*4+j)*vstride + ty*tw + tx] = t[2][j] − t[1][j]",
-		"	v[(3*4+j)*vstride + ty*tw + tx] = t[1][j] − t[3][j]")
-	pv, vs, vs3 := planePointers("v", "vstride")
-	px := Load(Param("x").Base(), GP64())
-	SUBQ(Imm(4), px) // &x[row 0][−1]: lane c of a row load is column c−1
-	h := Load(Param("h"), GP64())
-	wb := Load(Param("w"), GP64())
-	twb := tileRowBytes(wb)
-	SHLQ(Imm(2), wb)
+		"	q = p*pstride + ty*tw + tx",
+		"	v[(0*4+j)*vstride + q] = t[0][j] − t[2][j]",
+		"	v[(1*4+j)*vstride + q] = t[1][j] + t[2][j]",
+		"	v[(2*4+j)*vstride + q] = t[2][j] − t[1][j]",
+		"	v[(3*4+j)*vstride + q] = t[1][j] − t[3][j]")
+	vs, vs3 := xiStrides("vstride")
+	vbase := Load(Param("v").Base(), GP64()) // plane p's v
+	xbase := Load(Param("x").Base(), GP64()) // plane p's &x[row 0][−1]: lane c of a row load is column c−1
+	SUBQ(Imm(4), xbase)
+	np := Load(Param("planes"), GP64()) // planes left
+	wb := paramBytes("w")
+	twb := paramBytes("tw")
 	lm := Load(Param("lmask"), GP32())
 	tm := Load(Param("tmask"), GP32())
 	kl0, kl1, kt, k15 := K(), K(), K(), K()
@@ -133,6 +148,10 @@ func WinogradIn(isa gen.ISA) {
 		return r0, r1
 	}
 
+	Label("winoin_plane")
+	pv := xiPointers(vbase, vs)
+	px := GP64()
+	MOVQ(xbase, px)
 	// t of row −1 (zeros) and of row 0 (always inside: h ≥ 1).
 	var t0, t1 [4]reg.VecVirtual
 	for j := range t0 {
@@ -140,19 +159,17 @@ func WinogradIn(isa gen.ISA) {
 		VXORPS(t0[j], t0[j], t0[j])
 	}
 	t1 = rowT(load(Mem{Base: px}, Mem{Base: px, Disp: 64}))
-	ADDQ(wb, px) // row 1
-	y0 := GP64() // 2ty
-	XORQ(y0, y0)
-	row := GP64()
+	ADDQ(wb, px)                     // row 1
+	rem := Load(Param("h"), GP64())  // h − 2ty: rows 2ty+1+k exist for rem > k+1
+	nty := Load(Param("th"), GP64()) // tile rows left
 
 	Label("winoin_tile_row")
-	// Rows 2ty+1 (at px) and 2ty+2 (at px+wb); either may lie below the plane in the last tile row.
+	// Rows 2ty+1 (at px) and 2ty+2 (at px+wb); either may lie below the plane.
 	var t2, t3 [4]reg.VecVirtual
 	for k, lab := range []string{"winoin_a", "winoin_b"} {
 		r0, r1 := ZMM(), ZMM()
-		LEAQ(Mem{Base: y0, Disp: k + 1}, row)
-		CMPQ(row, h)
-		JAE(LabelRef(lab + "_pad"))
+		CMPQ(rem, Imm(uint64(k+1)))
+		JLE(LabelRef(lab + "_pad"))
 		m0, m1 := Mem{Base: px}, Mem{Base: px, Disp: 64}
 		if k == 1 {
 			m0, m1 = Mem{Base: px, Index: wb, Scale: 1}, Mem{Base: px, Index: wb, Scale: 1, Disp: 64}
@@ -189,9 +206,14 @@ func WinogradIn(isa gen.ISA) {
 		ADDQ(twb, pv[i])
 	}
 	LEAQ(Mem{Base: px, Index: wb, Scale: 2}, px)
-	ADDQ(Imm(2), y0)
-	CMPQ(y0, h)
-	JB(LabelRef("winoin_tile_row"))
+	SUBQ(Imm(2), rem)
+	DECQ(nty)
+	JNZ(LabelRef("winoin_tile_row"))
+
+	ADDQ(paramBytes("xstride"), xbase)
+	ADDQ(paramBytes("pstride"), vbase)
+	DECQ(np)
+	JNZ(LabelRef("winoin_plane"))
 	VZEROUPPER()
 	RET()
 }
@@ -213,21 +235,23 @@ func WinogradOut(isa gen.ISA) {
 		return
 	}
 	_, ilo, ihi := winoTables()
-	TEXT("winogradOut_avx512", NOSPLIT, "func(y, m []float32, mstride, h, w int, bias, lower float32, tmask, smask uint32)")
-	Doc("winogradOut_avx512 is winogradOutRef for h ≥ 1, 1 ≤ w ≤ 32, with tmask = 1<<⌈w/2⌉ − 1 and",
-		"smask = 1<<w − 1. For every tile (ty, tx), in the reference's order of operations:",
+	TEXT("winogradOut_avx512", NOSPLIT, "func(y, m []float32, planes, ystride, pstride, mstride, oh, ow, w int, bias, lower float32, tmask, smask uint32)")
+	Doc("winogradOut_avx512 is winogradOutRef for planes ≥ 1, oh ≥ 1, 1 ≤ ow ≤ 32, with",
+		"tmask = 1<<⌈ow/2⌉ − 1 and smask = 1<<ow − 1, where no two of its stores overlap. For every",
+		"plane p, tile (ty, tx) of the ⌈oh/2⌉×⌈ow/2⌉ grid (tw = ⌈ow/2⌉), in the reference's order of",
+		"operations:",
 		"",
-		"	mm[i][j] = m[(4i+j)*mstride + ty*tw + tx]",
+		"	mm[i][j] = m[(4i+j)*mstride + p*pstride + ty*tw + tx]",
 		"	s[0][j] = mm[0][j] + mm[1][j] + mm[2][j]",
 		"	s[1][j] = mm[1][j] − mm[2][j] − mm[3][j]",
 		"	o[r] = {s[r][0] + s[r][1] + s[r][2], s[r][1] − s[r][2] − s[r][3]}",
-		"	y[(2ty+r)*w + 2tx+c] = max(o[r][c]+bias, lower) // Go's max; where inside the plane")
-	pm, ms, ms3 := planePointers("m", "mstride")
-	py := Load(Param("y").Base(), GP64())
-	h := Load(Param("h"), GP64())
-	wb := Load(Param("w"), GP64())
-	twb := tileRowBytes(wb)
-	SHLQ(Imm(2), wb)
+		"	y[p*ystride + (2ty+r)*w + 2tx+c] = max(o[r][c]+bias, lower) // Go's max; where inside oh×ow")
+	ms, ms3 := xiStrides("mstride")
+	mbase := Load(Param("m").Base(), GP64()) // plane p's m
+	ybase := Load(Param("y").Base(), GP64()) // plane p's y
+	np := Load(Param("planes"), GP64())      // planes left
+	twb := tileRowBytes(Load(Param("ow"), GP64()))
+	wb := paramBytes("w")
 	bias, lower := ZMM(), ZMM()
 	VBROADCASTSS(Load(Param("bias"), XMM()), bias)
 	VBROADCASTSS(Load(Param("lower"), XMM()), lower)
@@ -243,9 +267,12 @@ func WinogradOut(isa gen.ISA) {
 	vlo, vhi := ZMM(), ZMM()
 	VMOVUPS(ilo, vlo)
 	VMOVUPS(ihi, vhi)
-	y0 := GP64() // 2ty
-	XORQ(y0, y0)
-	row := GP64()
+
+	Label("winoout_plane")
+	pm := xiPointers(mbase, ms)
+	py := GP64()
+	MOVQ(ybase, py)
+	rem := Load(Param("oh"), GP64()) // oh − 2ty: row 2ty+1 exists for rem > 1
 
 	Label("winoout_tile_row")
 	var s [2][4]reg.VecVirtual
@@ -260,9 +287,8 @@ func WinogradOut(isa gen.ISA) {
 	for r := 0; r < 2; r++ {
 		out := Mem{Base: py}
 		if r == 1 {
-			LEAQ(Mem{Base: y0, Disp: 1}, row)
-			CMPQ(row, h)
-			JAE(LabelRef("winoout_next")) // the last tile row of an odd h has one output row
+			CMPQ(rem, Imm(1))
+			JLE(LabelRef("winoout_next")) // the last tile row of an odd oh has one output row
 			out = Mem{Base: py, Index: wb, Scale: 1}
 		}
 		e, o := winoEO(s[r], ZMM)
@@ -285,9 +311,13 @@ func WinogradOut(isa gen.ISA) {
 		ADDQ(twb, pm[i])
 	}
 	LEAQ(Mem{Base: py, Index: wb, Scale: 2}, py)
-	ADDQ(Imm(2), y0)
-	CMPQ(y0, h)
-	JB(LabelRef("winoout_tile_row"))
+	SUBQ(Imm(2), rem)
+	JG(LabelRef("winoout_tile_row"))
+
+	ADDQ(paramBytes("ystride"), ybase)
+	ADDQ(paramBytes("pstride"), mbase)
+	DECQ(np)
+	JNZ(LabelRef("winoout_plane"))
 	VZEROUPPER()
 	RET()
 }

@@ -6,13 +6,13 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-// The AVX2 Winograd F(2×2, 3×3) transforms of one plane (kernels/winograd.go), bit for bit the
-// reference as the AVX-512 ones in winograd.go are: the same operations in the same order and operand
-// order, on the 8 tiles of a tile row at a time (lane tx; tw = ⌈w/2⌉ ≤ 8). Without mask registers the
-// loads and stores that must stay inside the plane and the tile row are VMASKMOVPS (masked-off lanes
-// read as +0, are not written and do not fault), with mask vectors the kernel slides out of one
-// prefix table at the start and keeps in its frame: 16 YMM registers do not hold them next to the
-// transforms' rows.
+// The AVX2 Winograd F(2×2, 3×3) transforms (kernels/winograd.go), bit for bit the reference as the
+// AVX-512 ones in winograd.go are: the same operations in the same order and operand order, on the 8
+// tiles of a tile row at a time (lane tx; tw ≤ 8), every plane of a call in an outer loop. Without
+// mask registers the loads and stores that must stay inside the plane, the tile row and the output
+// region are VMASKMOVPS (masked-off lanes read as +0, are not written and do not fault), with mask
+// vectors the kernel slides out of one prefix table once a call and keeps in its frame: 16 YMM
+// registers do not hold them next to the transforms' rows.
 
 // winoTablesAVX2 returns the prefix table (16 all-ones dwords, then 16 zero ones: the 8 dwords at
 // byte 4(16−n) have their first n lanes set, and the 16 there the first n of two vectors) and the
@@ -47,24 +47,27 @@ func splitRegsAVX2(a, b reg.VecVirtual) (e, o reg.VecVirtual) {
 // stored before its fourth input row is read.
 func WinogradInAVX2() {
 	prefix, shift := winoTablesAVX2()
-	TEXT("winogradIn_avx2", NOSPLIT, "func(v, x []float32, vstride, h, w int)")
-	Doc("winogradIn_avx2 is winogradInRef for h ≥ 1, 1 ≤ w ≤ 15, vstride ≥ ⌈h/2⌉·⌈w/2⌉. For every tile",
-		"(ty, tx), in the reference's order of operations:",
+	TEXT("winogradIn_avx2", NOSPLIT, "func(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw int)")
+	Doc("winogradIn_avx2 is winogradInRef for planes ≥ 1, xstride ≥ 0, h ≥ 1, 1 ≤ w ≤ 15, th ≥ 1,",
+		"1 ≤ tw ≤ 8, where no two of its stores overlap. For every plane p, tile (ty, tx) of the th×tw",
+		"grid, in the reference's order of operations:",
 		"",
-		"	d[r][s] = x[(2ty−1+r)*w + 2tx−1+s] // 0 outside the plane",
+		"	d[r][s] = x[p*xstride + (2ty−1+r)*w + 2tx−1+s] // 0 outside the h×w plane",
 		"	t[r] = {d[r][0] − d[r][2], d[r][1] + d[r][2], d[r][2] − d[r][1], d[r][1] − d[r][3]}",
-		"	v[(0*4+j)*vstride + ty*tw + tx] = t[0][j] − t[2][j]",
-		"	v[(1*4+j)*vstride + ty*tw + tx] = t[1][j] + t[2][j]",
-		"	v[(2*4+j)*vstride + ty*tw + tx] = t[2][j] − t[1][j]",
-		"	v[(3*4+j)*vstride + ty*tw + tx] = t[1][j] − t[3][j]")
+		"	q = p*pstride + ty*tw + tx",
+		"	v[(0*4+j)*vstride + q] = t[0][j] − t[2][j]",
+		"	v[(1*4+j)*vstride + q] = t[1][j] + t[2][j]",
+		"	v[(2*4+j)*vstride + q] = t[2][j] − t[1][j]",
+		"	v[(3*4+j)*vstride + q] = t[1][j] − t[3][j]")
 	masks := AllocLocal(96) // row lanes 0–7, row lanes 8–15, tiles
 	lmask0, lmask1, tmask := masks, masks.Offset(32), masks.Offset(64)
-	pv, vs, vs3 := planePointers("v", "vstride")
-	px := Load(Param("x").Base(), GP64())
-	SUBQ(Imm(4), px) // &x[row 0][−1]: lane c of a row load is column c−1
-	h := Load(Param("h"), GP64())
+	vs, vs3 := xiStrides("vstride")
+	vbase := Load(Param("v").Base(), GP64()) // plane p's v
+	xbase := Load(Param("x").Base(), GP64()) // plane p's &x[row 0][−1]: lane c of a row load is column c−1
+	SUBQ(Imm(4), xbase)
+	np := Load(Param("planes"), GP64()) // planes left
 	wb := Load(Param("w"), GP64())
-	twb := tileRowBytes(wb)
+	twb := paramBytes("tw")
 	{
 		// Lanes 1 ≤ c ≤ w of a row (the prefix of w+1 lanes without lane 0), the first tw of a tile row.
 		pt, off := GP64(), GP64()
@@ -108,6 +111,10 @@ func WinogradInAVX2() {
 		return r0, r1
 	}
 
+	Label("winoin2_plane")
+	pv := xiPointers(vbase, vs)
+	px := GP64()
+	MOVQ(xbase, px)
 	// t of row −1 (zeros) and of row 0 (always inside: h ≥ 1).
 	var t0, t1 [4]reg.VecVirtual
 	for j := range t0 {
@@ -115,17 +122,15 @@ func WinogradInAVX2() {
 		VXORPS(t0[j], t0[j], t0[j])
 	}
 	t1 = rowT(loadRow(Mem{Base: px}))
-	ADDQ(wb, px) // row 1
-	y0 := GP64() // 2ty
-	XORQ(y0, y0)
-	row := GP64()
+	ADDQ(wb, px)                     // row 1
+	rem := Load(Param("h"), GP64())  // h − 2ty: rows 2ty+1+k exist for rem > k+1
+	nty := Load(Param("th"), GP64()) // tile rows left
 
-	// inputRow returns t of row 2ty+1+k, at px + k·wb; it may lie below the plane in the last tile row.
+	// inputRow returns t of row 2ty+1+k, at px + k·wb; it may lie below the plane.
 	inputRow := func(k int, lab string) [4]reg.VecVirtual {
 		var r0, r1 reg.VecVirtual
-		LEAQ(Mem{Base: y0, Disp: k + 1}, row)
-		CMPQ(row, h)
-		JAE(LabelRef(lab + "_pad"))
+		CMPQ(rem, Imm(uint64(k+1)))
+		JLE(LabelRef(lab + "_pad"))
 		m := Mem{Base: px}
 		if k == 1 {
 			m = Mem{Base: px, Index: wb, Scale: 1}
@@ -167,9 +172,14 @@ func WinogradInAVX2() {
 		ADDQ(twb, pv[i])
 	}
 	LEAQ(Mem{Base: px, Index: wb, Scale: 2}, px)
-	ADDQ(Imm(2), y0)
-	CMPQ(y0, h)
-	JB(LabelRef("winoin2_tile_row"))
+	SUBQ(Imm(2), rem)
+	DECQ(nty)
+	JNZ(LabelRef("winoin2_tile_row"))
+
+	ADDQ(paramBytes("xstride"), xbase)
+	ADDQ(paramBytes("pstride"), vbase)
+	DECQ(np)
+	JNZ(LabelRef("winoin2_plane"))
 	VZEROUPPER()
 	RET()
 }
@@ -181,25 +191,27 @@ func WinogradInAVX2() {
 // with VUNPCKLPS, VUNPCKHPS and VPERM2F128 into two vectors per output row.
 func WinogradOutAVX2() {
 	prefix, _ := winoTablesAVX2()
-	TEXT("winogradOut_avx2", NOSPLIT, "func(y, m []float32, mstride, h, w int, bias, lower float32)")
-	Doc("winogradOut_avx2 is winogradOutRef for h ≥ 1, 1 ≤ w ≤ 16. For every tile (ty, tx), in the",
-		"reference's order of operations:",
+	TEXT("winogradOut_avx2", NOSPLIT, "func(y, m []float32, planes, ystride, pstride, mstride, oh, ow, w int, bias, lower float32)")
+	Doc("winogradOut_avx2 is winogradOutRef for planes ≥ 1, oh ≥ 1, 1 ≤ ow ≤ 16, where no two of its",
+		"stores overlap. For every plane p, tile (ty, tx) of the ⌈oh/2⌉×⌈ow/2⌉ grid (tw = ⌈ow/2⌉), in",
+		"the reference's order of operations:",
 		"",
-		"	mm[i][j] = m[(4i+j)*mstride + ty*tw + tx]",
+		"	mm[i][j] = m[(4i+j)*mstride + p*pstride + ty*tw + tx]",
 		"	s[0][j] = mm[0][j] + mm[1][j] + mm[2][j]",
 		"	s[1][j] = mm[1][j] − mm[2][j] − mm[3][j]",
 		"	o[r] = {s[r][0] + s[r][1] + s[r][2], s[r][1] − s[r][2] − s[r][3]}",
-		"	y[(2ty+r)*w + 2tx+c] = max(o[r][c]+bias, lower) // Go's max; where inside the plane")
+		"	y[p*ystride + (2ty+r)*w + 2tx+c] = max(o[r][c]+bias, lower) // Go's max; where inside oh×ow")
 	masks := AllocLocal(96) // tiles, output row lanes 0–7, lanes 8–15
 	tmask, smask0, smask1 := masks, masks.Offset(32), masks.Offset(64)
-	pm, ms, ms3 := planePointers("m", "mstride")
-	py := Load(Param("y").Base(), GP64())
-	h := Load(Param("h"), GP64())
-	wb := Load(Param("w"), GP64())
-	twb := tileRowBytes(wb)
-	SHLQ(Imm(2), wb)
+	ms, ms3 := xiStrides("mstride")
+	mbase := Load(Param("m").Base(), GP64()) // plane p's m
+	ybase := Load(Param("y").Base(), GP64()) // plane p's y
+	np := Load(Param("planes"), GP64())      // planes left
+	twb := tileRowBytes(Load(Param("ow"), GP64()))
+	owb := paramBytes("ow")
+	wb := paramBytes("w")
 	{
-		// The first tw lanes of a tile row, the first w of an output row.
+		// The first tw lanes of a tile row, the first ow of an output row.
 		pt, off := GP64(), GP64()
 		LEAQ(prefix, pt)
 		m := YMM()
@@ -208,7 +220,7 @@ func WinogradOutAVX2() {
 		VMOVUPS(Mem{Base: pt, Index: off, Scale: 1}, m)
 		VMOVUPS(m, tmask)
 		MOVQ(U32(64), off)
-		SUBQ(wb, off)
+		SUBQ(owb, off)
 		VMOVUPS(Mem{Base: pt, Index: off, Scale: 1}, m)
 		VMOVUPS(m, smask0)
 		VMOVUPS(Mem{Base: pt, Index: off, Scale: 1, Disp: 32}, m)
@@ -219,9 +231,12 @@ func WinogradOutAVX2() {
 	VBROADCASTSS(Load(Param("lower"), XMM()), lower)
 	sign, nlower := ibcastY(0x80000000), YMM()
 	VXORPS(sign, lower, nlower)
-	y0 := GP64() // 2ty
-	XORQ(y0, y0)
-	row := GP64()
+
+	Label("winoout2_plane")
+	pm := xiPointers(mbase, ms)
+	py := GP64()
+	MOVQ(ybase, py)
+	rem := Load(Param("oh"), GP64()) // oh − 2ty: row 2ty+1 exists for rem > 1
 
 	Label("winoout2_tile_row")
 	var s [2][4]reg.VecVirtual
@@ -238,9 +253,8 @@ func WinogradOutAVX2() {
 	for r := 0; r < 2; r++ {
 		out := Mem{Base: py}
 		if r == 1 {
-			LEAQ(Mem{Base: y0, Disp: 1}, row)
-			CMPQ(row, h)
-			JAE(LabelRef("winoout2_next")) // the last tile row of an odd h has one output row
+			CMPQ(rem, Imm(1))
+			JLE(LabelRef("winoout2_next")) // the last tile row of an odd oh has one output row
 			out = Mem{Base: py, Index: wb, Scale: 1}
 		}
 		e, o := winoEO(s[r], YMM)
@@ -267,9 +281,13 @@ func WinogradOutAVX2() {
 		ADDQ(twb, pm[i])
 	}
 	LEAQ(Mem{Base: py, Index: wb, Scale: 2}, py)
-	ADDQ(Imm(2), y0)
-	CMPQ(y0, h)
-	JB(LabelRef("winoout2_tile_row"))
+	SUBQ(Imm(2), rem)
+	JG(LabelRef("winoout2_tile_row"))
+
+	ADDQ(paramBytes("ystride"), ybase)
+	ADDQ(paramBytes("pstride"), mbase)
+	DECQ(np)
+	JNZ(LabelRef("winoout2_plane"))
 	VZEROUPPER()
 	RET()
 }
