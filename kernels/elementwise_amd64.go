@@ -24,14 +24,16 @@ var (
 // Where Winograd pays, measured on one thread with BenchmarkConv3x3Winograd (2026-11-30; the CNN's
 // conv2 is 32→64 channels at 14×14, 49 tiles an image; conv3 64→128 at 7×7 feeding a 3×3 pool, so
 // only its 6×6 region is computed: 9 tiles an image, against 49 pixels for im2col + GEMM).
-//   - AVX-512: conv2 1.56× faster at batch 1, 1.75× at 32; conv3 1.08× and 1.32×. Before the region
-//     was computed alone (16 tiles for 49 pixels) and the transforms took a run of planes per call,
-//     conv3 was slower with Winograd (batch 32: 36.6 against 32.2 µs an image), so a 7×7 output read
-//     whole (the residual CNN's last block) stays on im2col + GEMM: the tiles' fill is the limit.
+//   - AVX-512: conv2 1.56× faster at batch 1, 1.75× at 32; conv3 1.08× and 1.32×. But a single image
+//     runs each layer's halves on two cores (nn/infer_one.go), and there conv3's half measured slower
+//     with Winograd (29.8 against 27 µs; 16 GEMMs of 64×9×64): at least 48 tiles a call. Before the
+//     region was computed alone (16 tiles for 49 pixels) and the transforms took a run of planes per
+//     call, conv3 was slower with Winograd at batch 32 too (36.6 against 32.2 µs an image), so a 7×7
+//     output read whole (the residual CNN's last block) stays on im2col + GEMM: the fill is the limit.
 //   - AVX2: conv2 1.58× and 1.91×, conv3 1.35× and 2.15×: its GEMM has half the FLOP rate, so the
 //     multiplications saved weigh twice as much against the transforms, whatever the fill.
 const (
-	winogradAVX512MinFill, winogradAVX512MinTiles = 0.9, 9
+	winogradAVX512MinFill, winogradAVX512MinTiles = 0.9, 48
 	winogradAVX2MinFill, winogradAVX2MinTiles     = 0.7, 9
 )
 
