@@ -100,7 +100,7 @@ func TestSgemvNaN(t *testing.T) {
 
 func BenchmarkSgemv(b *testing.B) {
 	for _, impl := range Available() {
-		for _, s := range []struct{ m, k int }{{512, 784}, {256, 1152}, {256, 512}} {
+		for _, s := range []struct{ m, k int }{{512, 784}, {256, 1152}, {128, 1152}, {256, 512}} {
 			b.Run(fmt.Sprintf("impl=%s/m=%d/k=%d", impl.Name, s.m, s.k), func(b *testing.B) {
 				prev := Current().Name
 				defer Use(prev)
