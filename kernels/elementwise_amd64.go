@@ -71,93 +71,82 @@ func (k ewKernels) withWinograd(in func(v, x []float32, planes, xstride, pstride
 }
 
 // winogradInAsm reports whether an input transform call fits the assembly, whose rows span two vectors
-// (w ≤ maxW) and whose tile rows one (tw ≤ maxTW): a plane and a grid that are not empty, planes that
+// (w ≤ maxW) and whose tile rows one (tw ≤ maxTW), and returns v and x cut to exactly what it touches
+// (so Go's bounds checks guard it). It needs planes, a plane and a grid that are not empty, planes that
 // do not start before x, and stores that do not overlap (the assembly stores a tile row of one ξ at a
 // time, the reference a tile's 16 values, so where stores overlap the last value written could
 // differ): the planes' tile grids side by side within each ξ block (Forward's layout), or the 16
-// blocks side by side within each plane.
-func winogradInAsm(planes, xstride, pstride, vstride, h, w, th, tw, maxW, maxTW int) bool {
+// blocks side by side within each plane. Otherwise the reference runs (for planes ≤ 0, nothing).
+func winogradInAsm(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw, maxW, maxTW int) (vs, xs []float32, ok bool) {
 	t := th * tw
 	apart := (planes == 1 || pstride >= t) && vstride >= (planes-1)*pstride+t ||
 		vstride >= t && (planes == 1 || pstride >= 15*vstride+t)
-	return h > 0 && w > 0 && w <= maxW && th > 0 && tw > 0 && tw <= maxTW && (planes == 1 || xstride >= 0) && apart
+	if planes <= 0 || h <= 0 || w <= 0 || w > maxW || th <= 0 || tw <= 0 || tw > maxTW || planes > 1 && xstride < 0 || !apart {
+		return nil, nil, false
+	}
+	return v[:15*vstride+(planes-1)*pstride+t], x[:(planes-1)*xstride+h*w], true
 }
 
 // winogradOutAsm reports whether an output transform call fits the assembly, whose output rows span
-// two vectors (ow ≤ maxOW; the row stride w may be anything from ow): a region that is not empty, rows
-// and planes that do not overlap in y (as for the input transform, the order of the stores differs
-// from the reference's), and products that do not start before m.
-func winogradOutAsm(planes, ystride, pstride, mstride, oh, ow, w, maxOW int) bool {
-	return oh > 0 && ow > 0 && ow <= maxOW && w >= ow && (planes == 1 || ystride >= (oh-1)*w+ow) &&
-		mstride >= 0 && (planes == 1 || pstride >= 0)
+// two vectors (ow ≤ maxOW; the row stride w may be anything from ow), and returns y and m cut to
+// exactly what it touches. It needs planes, a region that is not empty, rows and planes that do not
+// overlap in y (as for the input transform, the order of the stores differs from the reference's),
+// and products that do not start before m. Otherwise the reference runs (for planes ≤ 0, nothing).
+func winogradOutAsm(y, m []float32, planes, ystride, pstride, mstride, oh, ow, w, maxOW int) (ys, ms []float32, ok bool) {
+	if planes <= 0 || oh <= 0 || ow <= 0 || ow > maxOW || w < ow || planes > 1 && (ystride < (oh-1)*w+ow || pstride < 0) || mstride < 0 {
+		return nil, nil, false
+	}
+	th, tw := winogradTiles(oh, ow)
+	return y[:(planes-1)*ystride+(oh-1)*w+ow], m[:15*mstride+(planes-1)*pstride+th*tw], true
 }
 
 // winogradInAVX512 runs the assembly for planes up to 31 wide (a row in two vectors) on grids up to 16
-// tiles wide (a tile row in one), the reference otherwise (winogradInAsm). The slicing checks the
-// bounds the assembly relies on.
+// tiles wide (a tile row in one), the reference otherwise.
 func winogradInAVX512(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw int) {
-	if planes <= 0 {
-		return
-	}
-	if !winogradInAsm(planes, xstride, pstride, vstride, h, w, th, tw, 31, 16) {
+	vs, xs, ok := winogradInAsm(v, x, planes, xstride, pstride, vstride, h, w, th, tw, 31, 16)
+	if !ok {
 		winogradInRef(v, x, planes, xstride, pstride, vstride, h, w, th, tw)
 		return
 	}
-	v = v[:15*vstride+(planes-1)*pstride+th*tw]
-	x = x[:(planes-1)*xstride+h*w]
 	lmask := (uint32(1)<<w - 1) << 1 // lane c holds column c−1
 	tmask := uint32(1)<<tw - 1
-	winogradIn_avx512(v, x, planes, xstride, pstride, vstride, h, w, th, tw, lmask, tmask)
+	winogradIn_avx512(vs, xs, planes, xstride, pstride, vstride, h, w, th, tw, lmask, tmask)
 }
 
 // winogradOutAVX512 runs the assembly for regions up to 32 wide (an output row in two vectors), the
-// reference otherwise (winogradOutAsm). The slicing checks the bounds the assembly relies on.
+// reference otherwise.
 func winogradOutAVX512(y, m []float32, planes, ystride, pstride, mstride, oh, ow, w int, bias, lower float32) {
-	if planes <= 0 {
-		return
-	}
-	if !winogradOutAsm(planes, ystride, pstride, mstride, oh, ow, w, 32) {
+	ys, ms, ok := winogradOutAsm(y, m, planes, ystride, pstride, mstride, oh, ow, w, 32)
+	if !ok {
 		winogradOutRef(y, m, planes, ystride, pstride, mstride, oh, ow, w, bias, lower)
 		return
 	}
-	th, tw := winogradTiles(oh, ow)
-	y = y[:(planes-1)*ystride+(oh-1)*w+ow]
-	m = m[:15*mstride+(planes-1)*pstride+th*tw]
+	_, tw := winogradTiles(oh, ow)
 	tmask := uint32(1)<<tw - 1
 	smask := uint32(uint64(1)<<ow - 1)
-	winogradOut_avx512(y, m, planes, ystride, pstride, mstride, oh, ow, w, bias, lower, tmask, smask)
+	winogradOut_avx512(ys, ms, planes, ystride, pstride, mstride, oh, ow, w, bias, lower, tmask, smask)
 }
 
 // winogradInAVX2 runs the assembly for planes up to 15 wide (a row in two vectors) on grids up to 8
-// tiles wide (a tile row in one), the reference otherwise (winogradInAsm). The slicing checks the
-// bounds the assembly relies on.
+// tiles wide (a tile row in one), the reference otherwise.
 func winogradInAVX2(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw int) {
-	if planes <= 0 {
-		return
-	}
-	if !winogradInAsm(planes, xstride, pstride, vstride, h, w, th, tw, 15, 8) {
+	vs, xs, ok := winogradInAsm(v, x, planes, xstride, pstride, vstride, h, w, th, tw, 15, 8)
+	if !ok {
 		winogradInRef(v, x, planes, xstride, pstride, vstride, h, w, th, tw)
 		return
 	}
-	v = v[:15*vstride+(planes-1)*pstride+th*tw]
-	x = x[:(planes-1)*xstride+h*w]
-	winogradIn_avx2(v, x, planes, xstride, pstride, vstride, h, w, th, tw)
+	winogradIn_avx2(vs, xs, planes, xstride, pstride, vstride, h, w, th, tw)
 }
 
 // winogradOutAVX2 runs the assembly for regions up to 16 wide (an output row in two vectors), the
-// reference otherwise (winogradOutAsm). The slicing checks the bounds the assembly relies on.
+// reference otherwise.
 func winogradOutAVX2(y, m []float32, planes, ystride, pstride, mstride, oh, ow, w int, bias, lower float32) {
-	if planes <= 0 {
-		return
-	}
-	if !winogradOutAsm(planes, ystride, pstride, mstride, oh, ow, w, 16) {
+	ys, ms, ok := winogradOutAsm(y, m, planes, ystride, pstride, mstride, oh, ow, w, 16)
+	if !ok {
 		winogradOutRef(y, m, planes, ystride, pstride, mstride, oh, ow, w, bias, lower)
 		return
 	}
-	th, tw := winogradTiles(oh, ow)
-	y = y[:(planes-1)*ystride+(oh-1)*w+ow]
-	m = m[:15*mstride+(planes-1)*pstride+th*tw]
-	winogradOut_avx2(y, m, planes, ystride, pstride, mstride, oh, ow, w, bias, lower)
+	winogradOut_avx2(ys, ms, planes, ystride, pstride, mstride, oh, ow, w, bias, lower)
 }
 
 func (k ewKernels) withConv3x3In1(f func(dst, pad, weight, bias []float32, cout, h, w, m int, lo float32)) ewKernels {
