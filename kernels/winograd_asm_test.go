@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// The checks every amd64 set's Winograd transforms run (winograd_avx512_test.go,
-// winograd_avx2_test.go): bit for bit the references, NaN payloads and signed zeros included, on every
+// The checks every amd64 set's Winograd transforms run (the tests at the end of this file,
+// one subtest per set): bit for bit the references, NaN payloads and signed zeros included, on every
 // plane up to 33×33, past the widths the assembly handles (where the wrappers take the reference); one
 // plane and several in a call, with gaps between the planes, between their tile grids and between the
 // 16 blocks ξ; tile grids smaller (and larger) than the plane's, and output regions smaller than the
@@ -374,17 +374,13 @@ func testWinogradOutSignedZero(t *testing.T, a winoAsm) {
 // WinogradF2x3.Forward lays them out (the planes' grids side by side in each block ξ), the reference
 // against the set's assembly: the CNN's conv2 (14×14, the full 7×7 grid) and conv3 (7×7 planes on a
 // 3×3 grid, the 6×6 region a 2×2 pool reads).
-func benchWinogradTransforms(b *testing.B, a winoAsm) {
+func benchWinogradTransforms(b *testing.B, sets ...winoAsm) {
 	const planes = 32
 	type shape struct {
 		name         string
 		h, w, oh, ow int
 	}
-	impls := []struct {
-		name string
-		in   func(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw int)
-		out  func(y, m []float32, planes, ystride, pstride, mstride, oh, ow, w int, bias, lower float32)
-	}{{"ref", winogradInRef, winogradOutRef}, {a.set, a.in, a.out}}
+	impls := append([]winoAsm{{set: "ref", in: winogradInRef, out: winogradOutRef}}, sets...)
 	r := rand.New(rand.NewPCG(79, 80))
 	for _, s := range []shape{{"14x14", 14, 14, 14, 14}, {"7x7to6x6", 7, 7, 6, 6}} {
 		th, tw := winogradTiles(s.oh, s.ow)
@@ -394,17 +390,17 @@ func benchWinogradTransforms(b *testing.B, a winoAsm) {
 		v := make([]float32, 16*planes*t)
 		y := make([]float32, planes*hw)
 		for _, impl := range impls {
-			b.Run("shape="+s.name+"/op=in/impl="+impl.name, func(b *testing.B) {
-				if impl.name != "ref" {
-					a.skip(b)
+			b.Run("shape="+s.name+"/op=in/impl="+impl.set, func(b *testing.B) {
+				if impl.set != "ref" {
+					impl.skip(b)
 				}
 				for b.Loop() {
 					impl.in(v, x, planes, hw, t, planes*t, s.h, s.w, th, tw)
 				}
 			})
-			b.Run("shape="+s.name+"/op=out/impl="+impl.name, func(b *testing.B) {
-				if impl.name != "ref" {
-					a.skip(b)
+			b.Run("shape="+s.name+"/op=out/impl="+impl.set, func(b *testing.B) {
+				if impl.set != "ref" {
+					impl.skip(b)
 				}
 				for b.Loop() {
 					impl.out(y, v, planes, hw, t, planes*t, s.oh, s.ow, s.w, 0.5, 0)
@@ -413,3 +409,50 @@ func benchWinogradTransforms(b *testing.B, a winoAsm) {
 		}
 	}
 }
+
+// The tests and benchmark of every set with Winograd assembly; each set draws its own random inputs.
+var winoSets = []struct {
+	a    winoAsm
+	seed uint64
+}{{winoAVX512, 71}, {winoAVX2, 81}}
+
+func forEachWinoSet(t *testing.T, salt uint64, f func(t *testing.T, a winoAsm, r *rand.Rand)) {
+	for _, s := range winoSets {
+		t.Run("set="+s.a.set, func(t *testing.T) { f(t, s.a, rand.New(rand.NewPCG(s.seed, salt))) })
+	}
+}
+
+// TestWinogradInAsm checks the assembly input transform against the reference bit for bit on every
+// plane up to 33×33 (past each set's width, the fallback), one plane and several a call, on full,
+// smaller and larger tile grids (past each set's tile row, the fallback), with gaps between planes,
+// grids and blocks.
+func TestWinogradInAsm(t *testing.T) { forEachWinoSet(t, 1, testWinogradIn) }
+
+// TestWinogradInAsmLayouts: overlapping stores take the fallback; shared input planes and no planes.
+func TestWinogradInAsmLayouts(t *testing.T) { forEachWinoSet(t, 2, testWinogradInLayouts) }
+
+// TestWinogradInAsmSpecials: NaN, ±Inf and ±0 in the input give the reference's bits, NaN payloads and
+// signs included.
+func TestWinogradInAsmSpecials(t *testing.T) { forEachWinoSet(t, 3, testWinogradInSpecials) }
+
+// TestWinogradOutAsm checks the assembly output transform against the reference bit for bit on every
+// plane up to 33×33 (past each set's width, the fallback), one plane and several a call, whole planes
+// and smaller regions with rows wider than the region, ReLU on (lower 0) and off (lower −Inf).
+func TestWinogradOutAsm(t *testing.T) { forEachWinoSet(t, 4, testWinogradOut) }
+
+// TestWinogradOutAsmLayouts: overlapping stores take the fallback; shared products and no planes.
+func TestWinogradOutAsmLayouts(t *testing.T) { forEachWinoSet(t, 5, testWinogradOutLayouts) }
+
+// TestWinogradOutAsmNaN: NaN products give NaN outputs with lower = 0 as Go's max does, and NaN, ±Inf,
+// ±0 products give the reference's bits, even with a NaN lower bound.
+func TestWinogradOutAsmNaN(t *testing.T) { forEachWinoSet(t, 6, testWinogradOutNaN) }
+
+// TestWinogradOutAsmSignedZero: max(−0, 0) is +0 in Go, and so in the assembly; −0 stays with
+// lower = −Inf.
+func TestWinogradOutAsmSignedZero(t *testing.T) {
+	forEachWinoSet(t, 7, func(t *testing.T, a winoAsm, _ *rand.Rand) { testWinogradOutSignedZero(t, a) })
+}
+
+// BenchmarkWinogradTransforms: both transforms of 32 planes in one call (conv2's 14×14, conv3's 7×7 on
+// a 3×3 grid into a 6×6 region), the reference against each set's assembly.
+func BenchmarkWinogradTransforms(b *testing.B) { benchWinogradTransforms(b, winoAVX512, winoAVX2) }
