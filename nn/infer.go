@@ -63,14 +63,14 @@ const (
 type infLayer struct {
 	kind      infKind
 	name      string
-	cin, h, w int // input channels (features for linear) and spatial size
-	cout      int // output channels (features)
-	oh, ow    int // output spatial size
-	weight    []float32
+	cin, h, w int       // input channels (features for linear) and spatial size
+	cout      int       // output channels (features)
+	oh, ow    int       // output spatial size
+	weight    []float32 // infLinear's
 	bias      []float32
 	relu      bool
 	block     *infResBlock // infBlock's weights
-	conv      *infConvOp   // infConv's convolution (weight and bias are its too)
+	conv      *infConvOp   // infConv's weights, bias, ReLU and Winograd transform
 }
 
 // inSize and outSize are the per-image element counts of the layer's input and output.
@@ -200,8 +200,7 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 				return nil, err
 			}
 			g.layers = append(g.layers,
-				infLayer{kind: infConv, name: name + "+bn+relu", cin: c, h: h, w: w, cout: co, oh: h, ow: w, weight: fw, bias: fb, relu: true,
-					conv: newInfConvOp(fw, fb, c, co, h, w, true)},
+				infLayer{kind: infConv, name: name + "+bn+relu", cin: c, h: h, w: w, cout: co, oh: h, ow: w, conv: newInfConvOp(fw, fb, c, co, h, w, true)},
 				infLayer{kind: infPoolK, name: fmt.Sprintf("pool%d", i+1), cin: co, h: h, w: w, cout: co, oh: h / 2, ow: w / 2})
 			c, h, w = co, h/2, w/2
 		}

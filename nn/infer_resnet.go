@@ -36,7 +36,7 @@ func compileResNet(g *Inference, t infTensors) error {
 	if err != nil {
 		return err
 	}
-	g.layers = append(g.layers, infLayer{kind: infConv, name: "stem.conv+stem.bn+relu", cin: 1, h: h, w: w, cout: 32, oh: h, ow: w, weight: fw, bias: fb, relu: true,
+	g.layers = append(g.layers, infLayer{kind: infConv, name: "stem.conv+stem.bn+relu", cin: 1, h: h, w: w, cout: 32, oh: h, ow: w,
 		conv: newInfConvOp(fw, fb, 1, 32, h, w, true)})
 	for i, st := range resNetStages {
 		if st.pool {
