@@ -51,10 +51,16 @@ func conv3x3In1Direct(k func(dst, pad, weight, bias []float32, cout, h, w, m int
 // Conv3x3Algorithm names what Conv3x3BiasReLU runs for cin input and cout output channels with the
 // current kernel set: "direct" or "im2col+sgemm".
 func Conv3x3Algorithm(cin, cout int) string {
-	if current.Load().ew.conv3x3In1 != nil && cin == 1 && cout%8 == 0 && !convForceGEMM {
+	if conv3x3Direct(&current.Load().ew, cin, cout) {
 		return "direct"
 	}
 	return "im2col+sgemm"
+}
+
+// conv3x3Direct reports whether the set's direct kernel takes the convolution: one input channel,
+// output channels in eights.
+func conv3x3Direct(ew *ewKernels, cin, cout int) bool {
+	return ew.conv3x3In1 != nil && cin == 1 && cout%8 == 0 && !convForceGEMM
 }
 
 // Conv3x3BiasReLU is an inference 3×3 convolution, stride 1, padding 1, with a fused epilogue:
@@ -98,8 +104,8 @@ func Conv3x3BiasReLU(dst, src, weight, bias []float32, n, cin, cout, h, w int, r
 		}
 		return
 	}
-	if k := current.Load().ew.conv3x3In1; k != nil && Conv3x3Algorithm(cin, cout) == "direct" {
-		conv3x3In1Direct(k, dst, src, weight, bias, n, cout, h, w, relu, scratch)
+	if ew := &current.Load().ew; conv3x3Direct(ew, cin, cout) {
+		conv3x3In1Direct(ew.conv3x3In1, dst, src, weight, bias, n, cout, h, w, relu, scratch)
 		return
 	}
 	chunk := convChunk(n, cin, h, w)

@@ -100,7 +100,7 @@ func (c *WinogradF2x3) ScratchSize(n, oh, ow int) int {
 // call (each of the 16 GEMMs is as wide as the tiles) for that set: see the thresholds in
 // elementwise_amd64.go.
 func (c *WinogradF2x3) Pays(n, oh, ow int) bool {
-	ew := current.Load().ew
+	ew := &current.Load().ew
 	th, tw := winogradTiles(oh, ow)
 	return ew.winogradIn != nil && ew.winogradOut != nil &&
 		float64(oh*ow) >= ew.winogradMinFill*float64(4*th*tw) && c.chunk(n, oh, ow)*th*tw >= ew.winogradMinTiles
@@ -129,7 +129,7 @@ func (c *WinogradF2x3) Forward(dst, src, bias []float32, n, h, w, oh, ow, lo, hi
 	if n == 0 || co == 0 || oh == 0 || ow == 0 {
 		return
 	}
-	ew := current.Load().ew
+	ew := &current.Load().ew
 	in, out := ew.winogradIn, ew.winogradOut
 	if in == nil {
 		in = winogradInRef
