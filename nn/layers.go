@@ -307,13 +307,17 @@ type batchNorm struct {
 	runMean, runVar *Param
 	m               int
 	training        bool
-	xhat, y, dx     []float32
-	mean, variance  []float32 // the statistics the last forward normalized with
-	dg, db, scale   []float32 // per-channel scratch for backward
-	zero            []float32
-	x, dy           []float32 // operands of the parallel loops
-	fwdLoop         loop
-	bwdLoop         loop
+	// average: training-mode batches update the running statistics to the plain average of the
+	// batches seen since RecomputeBNStats reset them, not to the exponential moving average.
+	average        bool
+	seen           int
+	xhat, y, dx    []float32
+	mean, variance []float32 // the statistics the last forward normalized with
+	dg, db, scale  []float32 // per-channel scratch for backward
+	zero           []float32
+	x, dy          []float32 // operands of the parallel loops
+	fwdLoop        loop
+	bwdLoop        loop
 }
 
 func newBatchNorm(name string, c, hw int) *batchNorm {
@@ -334,6 +338,9 @@ func newBatchNorm(name string, c, hw int) *batchNorm {
 func (b *batchNorm) forward(x []float32, n int, training bool) []float32 {
 	m := n * b.hw
 	b.m, b.training = m, training
+	if training && b.average {
+		b.seen++
+	}
 	b.xhat = grow(b.xhat, b.c*m)
 	b.y = grow(b.y, b.c*m)
 	b.x = x
@@ -354,9 +361,13 @@ func (b *batchNorm) forwardRows(lo, hi int) {
 		if m > 1 {
 			unbias = float64(m) / float64(m-1)
 		}
+		momentum := bnMomentum
+		if b.average {
+			momentum = 1 / float64(b.seen)
+		}
 		for r := lo; r < hi; r++ {
-			b.runMean.Value[r] = float32((1-bnMomentum)*float64(b.runMean.Value[r]) + bnMomentum*float64(b.mean[r]))
-			b.runVar.Value[r] = float32((1-bnMomentum)*float64(b.runVar.Value[r]) + bnMomentum*float64(b.variance[r])*unbias)
+			b.runMean.Value[r] = float32((1-momentum)*float64(b.runMean.Value[r]) + momentum*float64(b.mean[r]))
+			b.runVar.Value[r] = float32((1-momentum)*float64(b.runVar.Value[r]) + momentum*float64(b.variance[r])*unbias)
 		}
 	} else {
 		copy(mean, b.runMean.Value[lo:hi])

@@ -34,6 +34,10 @@ RUNS='
 13-cnn-cosine|--model cnn --schedule cosine --warmup 1
 14-cnn-onecycle|--model cnn --schedule onecycle --lr 0.003
 15-cnn-augment|--model cnn --augment
+16-resnet-pbn|--model resnet --precise-bn 50
+17-resnet-augment-pbn|--model resnet --augment --precise-bn 50
+18-resnet-early-pbn|--model resnet --patience 3 --precise-bn 50
+19-cnn-pbn|--model cnn --precise-bn 50
 '
 
 want() { # want NAME [PATTERN...]: all runs, or those whose name contains a pattern

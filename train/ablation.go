@@ -124,6 +124,9 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if r.Augment {
 		ch = append(ch, "crop+flip augmentation")
 	}
+	if r.PreciseBN > 0 {
+		ch = append(ch, fmt.Sprintf("precise BN (%d batches)", r.PreciseBN))
+	}
 	if r.TrainImages != 54000 {
 		ch = append(ch, fmt.Sprintf("%d training images", r.TrainImages))
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/simdnn/simdnn/dataset"
 	"github.com/simdnn/simdnn/nn"
 )
 
@@ -31,8 +32,8 @@ func sameWeights(t *testing.T, a, b nn.Network) {
 // TestResumeIdentical: a run stopped after epoch k (as if killed right after its checkpoint) and
 // resumed ends with the weights, history and test results of the uninterrupted run, bit for bit. The
 // configurations exercise everything a checkpoint carries: Adam, the shuffling and dropout generators
-// (the CNN has dropout), the schedule (plateau and cosine with warm-up), early stopping's best copy
-// and augmentation.
+// (the CNN has dropout), the schedule (plateau and cosine with warm-up), early stopping's best copy,
+// augmentation and precise BN's draws.
 func TestResumeIdentical(t *testing.T) {
 	datatest.Long(t)
 	for _, tc := range []struct {
@@ -43,7 +44,7 @@ func TestResumeIdentical(t *testing.T) {
 		{"cnn-augment-cosine-early", func(c *Config) {
 			c.Arch, c.Epochs, c.Schedule, c.Warmup, c.Patience, c.Augment = "cnn", 3, "cosine", 1, 2, true
 		}, 1},
-		{"resnet-plateau", func(c *Config) { c.Arch, c.Epochs = "resnet", 2 }, 1},
+		{"resnet-plateau-precisebn", func(c *Config) { c.Arch, c.Epochs, c.PreciseBN = "resnet", 2, 3 }, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := smallData(t, 4, 256, 64)
@@ -161,4 +162,46 @@ func TestEarlyStopRun(t *testing.T) {
 		t.Fatalf("final val acc %v, best epoch's %v", m.Val.Acc, m.History[best].ValAcc)
 	}
 	_ = net
+}
+
+// TestPreciseBNRun: with PreciseBN the model a run ends with carries BatchNorm statistics recomputed
+// over that last epoch's draw of training images, not the moving averages, and the recipe says so.
+func TestPreciseBNRun(t *testing.T) {
+	d := smallData(t, 7, 300, 100)
+	cfg := DefaultConfig("cnn")
+	cfg.Epochs, cfg.Seed, cfg.OutDir, cfg.PreciseBN, cfg.Batch = 2, 7, "", 2, 64
+	m, net, err := Run(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Recipe.PreciseBN != 2 {
+		t.Fatalf("recipe records precise BN %d, want 2", m.Recipe.PreciseBN)
+	}
+	got := make([][]float32, 0)
+	for _, p := range net.Buffers() {
+		got = append(got, append([]float32(nil), p.Value...))
+	}
+	x := make([]float32, 2*64*dataset.ImageSize)
+	k := preciseBNImages(x, d.Train, dataset.NewNormalizer(d.Mean, d.Std), cfg.Seed, cfg.Epochs)
+	if k != 128 {
+		t.Fatalf("%d images drawn, want 128", k)
+	}
+	if err := nn.RecomputeBNStats(net, x, k, cfg.Batch); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range net.Buffers() {
+		for j := range p.Value {
+			if p.Value[j] != got[i][j] {
+				t.Fatalf("%s[%d] = %v after the run, %v recomputed over the last epoch's draw", p.Name, j, got[i][j], p.Value[j])
+			}
+		}
+	}
+	// The draw depends on the epoch, so the statistics do as well.
+	k = preciseBNImages(x, d.Train, dataset.NewNormalizer(d.Mean, d.Std), cfg.Seed, cfg.Epochs-1)
+	if err := nn.RecomputeBNStats(net, x, k, cfg.Batch); err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(net.Buffers()[0].Value, got[0]) {
+		t.Fatal("another epoch's draw gave the same statistics")
+	}
 }

@@ -37,6 +37,9 @@ type Config struct {
 	Warmup   int    // epochs of linear learning-rate warm-up
 	Patience int    // early stopping: stop after Patience epochs without a better val acc and restore the best epoch's weights; 0: off
 	Augment  bool   // random 2-pixel-padded crops and horizontal flips of the training images
+	// PreciseBN > 0 recomputes the BatchNorm running statistics before every validation as the
+	// average over PreciseBN batches of training images, drawn anew each epoch (nn.RecomputeBNStats).
+	PreciseBN int
 	// Resume continues from OutDir's checkpoint of the same settings, if there is one. Checkpoints
 	// are written after every epoch whenever OutDir is set.
 	Resume bool
@@ -120,6 +123,7 @@ type Recipe struct {
 	Warmup      int     `json:"warmup_epochs,omitempty"`
 	Patience    int     `json:"early_stop_patience,omitempty"`
 	Augment     bool    `json:"augment,omitempty"`
+	PreciseBN   int     `json:"precise_bn_batches,omitempty"`
 }
 
 // Metrics is everything a run measured; it is written as <arch>.metrics.json.
@@ -190,7 +194,7 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			Optimizer:   "Adam(betas=0.9/0.999, eps=1e-8)",
 			Scheduler:   sched.String(),
 			Loss:        "softmax cross-entropy",
-			Warmup:      cfg.Warmup, Patience: cfg.Patience, Augment: cfg.Augment,
+			Warmup:      cfg.Warmup, Patience: cfg.Patience, Augment: cfg.Augment, PreciseBN: cfg.PreciseBN,
 		},
 		Mean: d.Mean, Std: d.Std, Classes: dataset.ClassNames(),
 		Threads: runtime.GOMAXPROCS(0), Kernels: kernels.Current().Name,
@@ -213,6 +217,10 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 	labels := make([]uint8, cfg.Batch)
 	dlogits := make([]float32, cfg.Batch*nn.NumClasses)
 	aug := make([]uint8, dataset.ImageSize)
+	var bnX []float32
+	if cfg.PreciseBN > 0 {
+		bnX = make([]float32, min(cfg.PreciseBN*cfg.Batch, d.Train.Len())*dataset.ImageSize)
+	}
 	n := d.Train.Len()
 	// Steps per epoch: a last batch of one image is dropped (see below).
 	spe := (n + cfg.Batch - 1) / cfg.Batch
@@ -307,6 +315,13 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			obs.Batch(done, lossSum/float64(done), float64(correct)/float64(done))
 		}
 		trainDur := time.Since(t0).Seconds()
+		if cfg.PreciseBN > 0 {
+			obs.Phase(cfg.Arch, "recomputing BatchNorm statistics")
+			k := preciseBNImages(bnX, d.Train, norm, cfg.Seed, ep)
+			if err := nn.RecomputeBNStats(net, bnX, k, cfg.Batch); err != nil {
+				return nil, nil, err
+			}
+		}
 		val, _ := Evaluate(net, d.Val, norm)
 		e := Epoch{
 			Epoch: ep, TrainLoss: lossSum / float64(done), TrainAcc: float64(correct) / float64(done),
@@ -403,6 +418,8 @@ func (cfg Config) validate(d Data) error {
 		return fmt.Errorf("normalization std must be positive, not %v", d.Std)
 	case cfg.Patience < 0:
 		return fmt.Errorf("early-stopping patience must be 0 (off) or positive, not %d", cfg.Patience)
+	case cfg.PreciseBN < 0:
+		return fmt.Errorf("precise-BN batches must be 0 (off) or positive, not %d", cfg.PreciseBN)
 	}
 	return nil
 }
@@ -412,9 +429,14 @@ func (cfg Config) fingerprint(d Data) string {
 	if cfg.Schedule == "" {
 		cfg.Schedule = "plateau"
 	}
-	return fmt.Sprintf("arch=%s epochs=%d batch=%d lr=%g seed=%d schedule=%s warmup=%d patience=%d augment=%v train=%d val=%d mean=%g std=%g",
+	fp := fmt.Sprintf("arch=%s epochs=%d batch=%d lr=%g seed=%d schedule=%s warmup=%d patience=%d augment=%v train=%d val=%d mean=%g std=%g",
 		cfg.Arch, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Seed, cfg.Schedule, cfg.Warmup, cfg.Patience, cfg.Augment,
 		d.Train.Len(), d.Val.Len(), d.Mean, d.Std)
+	if cfg.PreciseBN > 0 {
+		// Appended only when set, so checkpoints written before the option existed still resume.
+		fp += fmt.Sprintf(" precise_bn=%d", cfg.PreciseBN)
+	}
+	return fp
 }
 
 // Evaluate runs net in evaluation mode over s and returns the mean loss, the accuracy and every
@@ -459,3 +481,15 @@ func (nopObserver) EpochStart(string, int, int, int) {}
 func (nopObserver) Batch(int, float64, float64)      {}
 func (nopObserver) EpochEnd(string, Epoch)           {}
 func (nopObserver) Phase(string, string)             {}
+
+// preciseBNImages fills x with as many normalized training images as it holds, a random choice without
+// repeats drawn from seed and epoch alone (so a resumed run draws the same ones), unaugmented: the
+// statistics are for evaluating unaugmented images. It returns the number of images.
+func preciseBNImages(x []float32, s dataset.Split, norm *dataset.Normalizer, seed int64, epoch int) int {
+	k := len(x) / dataset.ImageSize
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x6273_7461_7473_0000+uint64(epoch)))
+	for j, i := range rng.Perm(s.Len())[:k] {
+		norm.Apply(x[j*dataset.ImageSize:(j+1)*dataset.ImageSize], s.Image(i))
+	}
+	return k
+}

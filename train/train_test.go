@@ -258,6 +258,8 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Batch = 1 }, "batch"},
 		{func(c *Config) { c.LR = math.NaN() }, "learning rate"},
 		{func(c *Config) { c.LR = -1 }, "learning rate"},
+		{func(c *Config) { c.Patience = -1 }, "patience"},
+		{func(c *Config) { c.PreciseBN = -1 }, "precise-BN"},
 	} {
 		cfg := DefaultConfig("ann")
 		cfg.OutDir = ""

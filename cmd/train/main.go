@@ -4,7 +4,7 @@
 //
 //	train [--model ann|cnn|all] [--epochs 18] [--batch 128] [--lr 0.001] [--seed 1]
 //	      [--data DIR] [--out out] [--limit N] [--threads N] [--download]
-//	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N] [--augment] [--resume]
+//	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N] [--augment] [--precise-bn N] [--resume]
 //
 // --model resnet trains issue 6's compact residual CNN (not part of "all", the study's two models).
 package main
@@ -50,6 +50,7 @@ type options struct {
 	warmup   int
 	patience int
 	augment  bool
+	bnStats  int
 	resume   bool
 	isa      string
 	blas     string
@@ -105,6 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.warmup, "warmup", 0, "epochs of linear learning-rate warm-up")
 	fs.IntVar(&o.patience, "patience", 0, "early stopping: stop after N epochs without a better validation accuracy and keep the best epoch's weights (0: off)")
 	fs.BoolVar(&o.augment, "augment", false, "augment the training images: random crops with 2-pixel padding and horizontal flips")
+	fs.IntVar(&o.bnStats, "precise-bn", 0, "before every validation, recompute the BatchNorm statistics as the average over N batches of training images (precise BN; 0: the moving average, as PyTorch)")
 	fs.StringVar(&o.isa, "isa", "", "force a kernel set (avx512, avx2, neon, generic; default: the best this CPU runs)")
 	fs.StringVar(&o.blas, "blas", "kernels", "matrix products on: kernels (this kit's SGEMM) or gonum (gonum's pure-Go BLAS, for comparison)")
 	fs.BoolVar(&o.resume, "resume", false, "continue an interrupted run from the checkpoint in --out (written after every epoch)")
@@ -132,6 +134,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--warmup %d: want 0 to %d (fewer than --epochs)", o.warmup, o.epochs-1)
 	case o.patience < 0:
 		return o, fmt.Errorf("--patience %d: want 0 (off) or a positive count", o.patience)
+	case o.bnStats < 0:
+		return o, fmt.Errorf("--precise-bn %d: want 0 (off) or a positive count of batches", o.bnStats)
 	case o.epochs < 1:
 		return o, fmt.Errorf("--epochs %d: want at least 1", o.epochs)
 	case o.batch < 2:
@@ -199,7 +203,8 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		cfg := train.Config{Arch: arch, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, OutDir: o.out,
 			Observer: newProgress(stdout, stderr),
-			Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, Augment: o.augment, Resume: o.resume}
+			Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, Augment: o.augment, PreciseBN: o.bnStats,
+			Resume: o.resume}
 		m, _, err := train.Run(cfg, data)
 		if err != nil {
 			return err

@@ -39,6 +39,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"--schedule", "step"}, `--schedule "step": want plateau, cosine or onecycle`},
 		{[]string{"--warmup", "18"}, "--warmup 18: want 0 to 17"},
 		{[]string{"--patience", "-2"}, "--patience -2"},
+		{[]string{"--precise-bn", "-1"}, "--precise-bn -1"},
 		{[]string{"--epochs", "0"}, "--epochs 0"},
 		{[]string{"--batch", "1"}, "--batch 1"},
 		{[]string{"--lr", "-0.1"}, "--lr -0.1"},
