@@ -70,6 +70,14 @@ func TestPyTorchParity(t *testing.T) {
 					if err := m.Logits(out, g.Inputs); err != nil {
 						t.Fatal(err)
 					}
+					// And each image alone: a single image takes other paths (the two-core plan,
+					// matrix-vector products, the pooled transposed convolution).
+					one := make([]float32, g.N*simdnn.NumClasses)
+					for img := 0; img < g.N; img++ {
+						if err := m.Logits(one[img*10:img*10+10], g.Inputs[img*simdnn.ImageSize:(img+1)*simdnn.ImageSize]); err != nil {
+							t.Fatal(err)
+						}
+					}
 					for img := 0; img < g.N; img++ {
 						want := g.Logits[img*10 : img*10+10]
 						scale := 0.0
@@ -79,6 +87,9 @@ func TestPyTorchParity(t *testing.T) {
 						for o := range want {
 							if d := math.Abs(float64(out[img*10+o] - want[o])); !(d <= 1e-4*scale) {
 								t.Errorf("image %d logit %d: %v, PyTorch %v (|diff| %.3g > 1e-4 × %.3g)", img, o, out[img*10+o], want[o], d, scale)
+							}
+							if d := math.Abs(float64(one[img*10+o] - want[o])); !(d <= 1e-4*scale) {
+								t.Errorf("image %d alone, logit %d: %v, PyTorch %v (|diff| %.3g > 1e-4 × %.3g)", img, o, one[img*10+o], want[o], d, scale)
 							}
 						}
 					}

@@ -32,6 +32,7 @@ type Inference struct {
 	minPart int
 	// plan1 divides the layers of a single image between two cores (infer_one.go).
 	plan1 []onePart
+	io1   []oneIO // per layer, the buffers the one-image plan reads and writes
 
 	profile atomic.Bool
 	mu      sync.Mutex
@@ -272,11 +273,11 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 	// A convolution whose output a floor 2×2 pool reads needs only the pool's even region.
 	for i := range g.layers[:len(g.layers)-1] {
 		if c := g.layers[i].conv; c != nil && g.layers[i+1].kind == infPoolK {
-			c.rh, c.rw = c.h-c.h%2, c.w-c.w%2
+			c.setPooled()
 		}
 	}
 	g.threads.Store(int32(runtime.GOMAXPROCS(0)))
-	g.plan1 = g.onePlan()
+	g.plan1, g.io1 = g.onePlan()
 	return g, nil
 }
 
@@ -376,8 +377,14 @@ func (g *Inference) LayerKernels(n int) []string {
 		switch l.kind {
 		case infConv:
 			out[i] = l.conv.algorithm(n)
+			if n == 1 && l.conv.pooled() {
+				out[i] = "im2col-region+sgemm-t+maxpool"
+				out[i+1] = "(in " + l.name + ")"
+			}
 		case infPoolK:
-			out[i] = "maxpool-2x2"
+			if out[i] == "" {
+				out[i] = "maxpool-2x2"
+			}
 		case infFlat:
 			out[i] = "copy"
 		case infAvgPool:
@@ -443,6 +450,15 @@ func (g *Inference) bufSizes(n int) (a, b, scratch int) {
 			a = max(a, out)
 		}
 		scratch = max(scratch, l.scratchSize(n))
+		if l.kind == infConv && i+1 < len(g.layers) && g.layers[i+1].kind == infPoolK {
+			// The one-image plan's convolution step keeps its output in scratch for the pool.
+			scratch = max(scratch, l.scratchSize(1)+l.cout*l.h*l.w)
+		}
+	}
+	// The one-image plan's buffers do not alternate with the layers' parity after a fused pool, so
+	// either buffer may hold any layer's output for one image.
+	for _, l := range g.layers {
+		a, b = max(a, l.outSize()), max(b, l.outSize())
 	}
 	return a, b, scratch
 }
@@ -585,13 +601,24 @@ func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32
 	if prof {
 		t0 = time.Now()
 	}
-	for i := range g.layers {
-		l := &g.layers[i]
+	for i := 0; i < len(g.layers); i++ {
+		li, l := i, &g.layers[i]
 		cur, next := ws.layerIO(x, i)
 		in := cur[:l.inSize()*n]
 		dst := next[:l.outSize()*n]
 		switch l.kind {
 		case infConv:
+			if n == 1 && l.conv.pooled() {
+				// The pool's output goes where the pool would write it (over this layer's input,
+				// which runPooled has read by then); the pool's own step is skipped.
+				_, pout := ws.layerIO(x, i+1)
+				l.conv.runPooled(pout[:g.layers[i+1].outSize()], in, 0, l.cout, ws.scratch)
+				if prof {
+					ws.images[i+1] += int64(n)
+				}
+				i++
+				break
+			}
 			l.conv.run(dst, in, n, 0, l.cout, ws.scratch)
 		case infPoolK:
 			infMaxPool2x2(dst, ws.idx, in, l.cin*n, l.h, l.w)
@@ -605,9 +632,10 @@ func (g *Inference) runChunk(ws *infWorkspace, x []float32, n int, out []float32
 			infGemmBias(l.cout, n, l.cin, l.weight, in, l.bias, l.relu, dst)
 		}
 		if prof {
+			// A fused pool (i advanced past it) is timed with its convolution.
 			t1 := time.Now()
-			ws.nanos[i] += int64(t1.Sub(t0))
-			ws.images[i] += int64(n)
+			ws.nanos[li] += int64(t1.Sub(t0))
+			ws.images[li] += int64(n)
 			t0 = t1
 		}
 	}

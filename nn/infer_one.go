@@ -25,19 +25,47 @@ import (
 // onePart is one ticket: part (of parts) of one step of layer.
 type onePart struct {
 	layer, part, parts int
-	phase              int   // a residual block's step: 0 conv1, 1 conv2 with the shortcut and the add
-	before             int32 // tickets of the earlier steps: all must be done first
+	phase              int // a residual block's step: 0 conv1, 1 conv2 with the shortcut and the add
+	// pool: a convolution whose ticket also runs the 2×2 max-pool after it (layer+1) on its own
+	// channels, so the pool waits for no other ticket.
+	pool   bool
+	before int32 // tickets of the earlier steps: all must be done first
 }
+
+// oneIO names the buffers a layer reads and writes in the one-image plan: oneX (the caller's image),
+// oneA or oneB (the workspace's a and b). A convolution and its fused pool are one step, so from
+// there on the buffers no longer alternate with the layer's parity as in layerIO.
+type oneIO struct{ in, out int8 }
+
+const (
+	oneX int8 = iota
+	oneA
+	oneB
+)
 
 // onePlanMax bounds the tickets of a plan (the claim flags are a fixed array, so a run allocates
 // nothing); the CNN has 16, the residual CNN 20, the ANN 8.
 const onePlanMax = 32
 
-// onePlan returns the tickets of the graph for one image, or nil when a layer cannot be divided by
-// channels. A residual block is two steps: conv2 reads every channel of conv1's output.
-func (g *Inference) onePlan() []onePart {
+// onePlan returns the tickets of the graph for one image and the buffers of each layer, or nil when a
+// layer cannot be divided by channels. A residual block is two steps: conv2 reads every channel of
+// conv1's output. A convolution followed by a pool is one step: each ticket pools its own channels.
+//
+// Why the pool's output goes to the other buffer than layerIO's: the pool writes over its
+// convolution's input in layerIO's alternation, which the other core may still be reading.
+func (g *Inference) onePlan() ([]onePart, []oneIO) {
 	var plan []onePart
-	for i, l := range g.layers {
+	io := make([]oneIO, len(g.layers))
+	cur := oneX
+	for i := 0; i < len(g.layers); i++ {
+		l := g.layers[i]
+		out := oneB
+		if cur == oneB {
+			out = oneA
+		}
+		io[i] = oneIO{cur, out}
+		cur = out
+		pool := l.kind == infConv && i+1 < len(g.layers) && g.layers[i+1].kind == infPoolK
 		phases, parts := 1, 1
 		switch l.kind {
 		case infConv, infPoolK:
@@ -50,19 +78,37 @@ func (g *Inference) onePlan() []onePart {
 			phases, parts = 2, 2
 		case infFlat, infAvgPool:
 		default:
-			return nil
+			return nil, nil
 		}
 		for ph := 0; ph < phases; ph++ {
 			before := int32(len(plan))
 			if len(plan)+parts > onePlanMax {
-				return nil
+				return nil, nil
 			}
 			for p := 0; p < parts; p++ {
-				plan = append(plan, onePart{layer: i, part: p, parts: parts, phase: ph, before: before})
+				plan = append(plan, onePart{layer: i, part: p, parts: parts, phase: ph, pool: pool, before: before})
 			}
 		}
+		if pool {
+			i++
+			io[i] = oneIO{out, out} // written by the convolution's tickets
+		}
 	}
-	return plan
+	return plan, io
+}
+
+// oneBufs returns the buffers layer i reads and writes in the one-image plan.
+func (g *Inference) oneBufs(ws *infWorkspace, x []float32, i int) (in, out []float32) {
+	pick := func(b int8) []float32 {
+		switch b {
+		case oneX:
+			return x
+		case oneA:
+			return ws.a
+		}
+		return ws.b
+	}
+	return pick(g.io1[i].in), pick(g.io1[i].out)
 }
 
 // oneRun is the shared state of one Forward of a single image on two cores.
@@ -197,7 +243,7 @@ func (g *Inference) forwardOne(x, out []float32) {
 
 // oneLogits is where the last layer left the logits.
 func (g *Inference) oneLogits(ws *infWorkspace) []float32 {
-	_, out := ws.layerIO(nil, len(g.layers)-1)
+	_, out := g.oneBufs(ws, nil, len(g.layers)-1)
 	return out[:10]
 }
 
@@ -205,7 +251,7 @@ func (g *Inference) oneLogits(ws *infWorkspace) []float32 {
 // buffers runChunk would use (layerIO).
 func (g *Inference) runPart(ws, own *infWorkspace, x []float32, p onePart) {
 	l := &g.layers[p.layer]
-	in, dst := ws.layerIO(x, p.layer)
+	in, dst := g.oneBufs(ws, x, p.layer)
 	in = in[:l.inSize()]
 	dst = dst[:l.outSize()]
 	// share returns part p's range [lo, hi) of n channels, the first part rounded to a multiple of q.
@@ -224,7 +270,20 @@ func (g *Inference) runPart(ws, own *infWorkspace, x []float32, p onePart) {
 		hw := l.h * l.w
 		// Multiples of 8: the direct kernel of the first layer takes output channels in eights.
 		lo, hi := share(l.cout, 8)
-		l.conv.run(dst[lo*hw:hi*hw], in, 1, lo, hi, own.scratch)
+		if !p.pool {
+			l.conv.run(dst[lo*hw:hi*hw], in, 1, lo, hi, own.scratch)
+			break
+		}
+		pl := &g.layers[p.layer+1]
+		if l.conv.pooled() {
+			l.conv.runPooled(dst[:pl.outSize()], in, lo, hi, own.scratch)
+			break
+		}
+		// The convolution's channels go to the end of scratch, the pool reads them from there.
+		conv := own.scratch[len(own.scratch)-(hi-lo)*hw:]
+		l.conv.run(conv, in, 1, lo, hi, own.scratch[:len(own.scratch)-len(conv)])
+		ohw := pl.oh * pl.ow
+		infMaxPool2x2(dst[lo*ohw:hi*ohw], own.idx, conv, hi-lo, l.h, l.w)
 	case infPoolK:
 		lo, hi := share(l.cin, 1)
 		ohw := l.oh * l.ow
