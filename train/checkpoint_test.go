@@ -181,12 +181,8 @@ func TestPreciseBNRun(t *testing.T) {
 	for _, p := range net.Buffers() {
 		got = append(got, append([]float32(nil), p.Value...))
 	}
-	x := make([]float32, 2*64*dataset.ImageSize)
-	k := preciseBNImages(x, d.Train, dataset.NewNormalizer(d.Mean, d.Std), cfg.Seed, cfg.Epochs)
-	if k != 128 {
-		t.Fatalf("%d images drawn, want 128", k)
-	}
-	if err := nn.RecomputeBNStats(net, x, k, cfg.Batch); err != nil {
+	norm := dataset.NewNormalizer(d.Mean, d.Std)
+	if err := PreciseBN(net, d.Train, norm, 2, cfg.Batch, cfg.Seed, cfg.Epochs); err != nil {
 		t.Fatal(err)
 	}
 	for i, p := range net.Buffers() {
@@ -197,8 +193,7 @@ func TestPreciseBNRun(t *testing.T) {
 		}
 	}
 	// The draw depends on the epoch, so the statistics do as well.
-	k = preciseBNImages(x, d.Train, dataset.NewNormalizer(d.Mean, d.Std), cfg.Seed, cfg.Epochs-1)
-	if err := nn.RecomputeBNStats(net, x, k, cfg.Batch); err != nil {
+	if err := PreciseBN(net, d.Train, norm, 2, cfg.Batch, cfg.Seed, cfg.Epochs-1); err != nil {
 		t.Fatal(err)
 	}
 	if reflect.DeepEqual(net.Buffers()[0].Value, got[0]) {

@@ -217,10 +217,6 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 	labels := make([]uint8, cfg.Batch)
 	dlogits := make([]float32, cfg.Batch*nn.NumClasses)
 	aug := make([]uint8, dataset.ImageSize)
-	var bnX []float32
-	if cfg.PreciseBN > 0 {
-		bnX = make([]float32, min(cfg.PreciseBN*cfg.Batch, d.Train.Len())*dataset.ImageSize)
-	}
 	n := d.Train.Len()
 	// Steps per epoch: a last batch of one image is dropped (see below).
 	spe := (n + cfg.Batch - 1) / cfg.Batch
@@ -317,8 +313,7 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 		trainDur := time.Since(t0).Seconds()
 		if cfg.PreciseBN > 0 {
 			obs.Phase(cfg.Arch, "recomputing BatchNorm statistics")
-			k := preciseBNImages(bnX, d.Train, norm, cfg.Seed, ep)
-			if err := nn.RecomputeBNStats(net, bnX, k, cfg.Batch); err != nil {
+			if err := PreciseBN(net, d.Train, norm, cfg.PreciseBN, cfg.Batch, cfg.Seed, ep); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -482,14 +477,19 @@ func (nopObserver) Batch(int, float64, float64)      {}
 func (nopObserver) EpochEnd(string, Epoch)           {}
 func (nopObserver) Phase(string, string)             {}
 
-// preciseBNImages fills x with as many normalized training images as it holds, a random choice without
-// repeats drawn from seed and epoch alone (so a resumed run draws the same ones), unaugmented: the
-// statistics are for evaluating unaugmented images. It returns the number of images.
-func preciseBNImages(x []float32, s dataset.Split, norm *dataset.Normalizer, seed int64, epoch int) int {
-	k := len(x) / dataset.ImageSize
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x6273_7461_7473_0000+uint64(epoch)))
+// PreciseBN recomputes net's BatchNorm running statistics as the average over batches batches of
+// batch training images (nn.RecomputeBNStats), all of s if it holds fewer. The images are a random
+// choice without repeats drawn from seed and draw alone (training passes the epoch, so a resumed run
+// draws the same ones), unaugmented: the statistics are for evaluating unaugmented images.
+func PreciseBN(net nn.Network, s dataset.Split, norm *dataset.Normalizer, batches, batch int, seed int64, draw int) error {
+	if batches < 1 || batch < 2 {
+		return fmt.Errorf("precise BN: %d batches of %d images, want at least 1 of 2", batches, batch)
+	}
+	k := min(batches*batch, s.Len())
+	x := make([]float32, k*dataset.ImageSize)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x6273_7461_7473_0000+uint64(draw)))
 	for j, i := range rng.Perm(s.Len())[:k] {
 		norm.Apply(x[j*dataset.ImageSize:(j+1)*dataset.ImageSize], s.Image(i))
 	}
-	return k
+	return nn.RecomputeBNStats(net, x, k, batch)
 }

@@ -74,6 +74,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	if len(args) > 0 && args[0] == "tta" {
 		return runTTA(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "precise-bn" {
+		return runPreciseBN(args[1:], stdout, stderr)
+	}
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
