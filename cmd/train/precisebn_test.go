@@ -3,7 +3,6 @@ package main
 import (
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -14,12 +13,7 @@ import (
 // has the same weights, other running statistics and says so in its metadata. (tinyDataset has 50
 // training images, 45 after the validation split: fewer than two batches of 128, so all are used.)
 func TestPreciseBNCommand(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	data := tinyDataset(t, 50, 20)
-	out := filepath.Join(t.TempDir(), "out")
-	if code, _, stderr := runCmd(t, "--data", data, "--out", out, "--epochs", "1", "--batch", "16", "--model", "cnn", "--threads", "1"); code != 0 {
-		t.Fatalf("train: exit %d: %s", code, stderr)
-	}
+	data, out := tinyTrainedCNN(t)
 	model := filepath.Join(out, "cnn.safetensors")
 	recal := filepath.Join(out, "cnn-precise.safetensors")
 	code, stdout, stderr := runCmd(t, "precise-bn", "--data", data, "--batches", "2", "--write", recal, model)

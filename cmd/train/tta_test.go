@@ -32,12 +32,7 @@ func TestMirror(t *testing.T) {
 // TestTTA trains a tiny CNN and runs `train tta` on it: the output has both accuracies, and on images
 // that are their own mirror image the averaged prediction is the single one.
 func TestTTA(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	data := tinyDataset(t, 50, 20)
-	out := filepath.Join(t.TempDir(), "out")
-	if code, _, stderr := runCmd(t, "--data", data, "--out", out, "--epochs", "1", "--batch", "16", "--model", "cnn", "--threads", "1"); code != 0 {
-		t.Fatalf("train: exit %d: %s", code, stderr)
-	}
+	data, out := tinyTrainedCNN(t)
 	model := filepath.Join(out, "cnn.safetensors")
 	code, stdout, stderr := runCmd(t, "tta", "--data", data, model)
 	if code != 0 || !strings.Contains(stdout, "on the images alone") || !strings.Contains(stdout, "/20) with each image's left-right mirror") {
@@ -66,4 +61,17 @@ func TestTTA(t *testing.T) {
 	if code, _, stderr := runCmd(t, "tta", "--data", data, filepath.Join(out, "missing.safetensors")); code == 0 || !strings.Contains(stderr, "missing.safetensors") {
 		t.Errorf("a missing model: exit %d, %q", code, stderr)
 	}
+}
+
+// tinyTrainedCNN trains a CNN for one epoch on a tiny dataset (50 training images, 20 test) and
+// returns the dataset's directory and the output directory holding cnn.safetensors.
+func tinyTrainedCNN(t *testing.T) (data, out string) {
+	t.Helper()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	data = tinyDataset(t, 50, 20)
+	out = filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := runCmd(t, "--data", data, "--out", out, "--epochs", "1", "--batch", "16", "--model", "cnn", "--threads", "1"); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	return data, out
 }
