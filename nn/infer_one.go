@@ -44,7 +44,7 @@ const (
 )
 
 // onePlanMax bounds the tickets of a plan (the claim flags are a fixed array, so a run allocates
-// nothing); the CNN has 16, the residual CNN 20, the ANN 8.
+// nothing); the CNN has 10, the residual CNN 18, the ANN 8.
 const onePlanMax = 32
 
 // onePlan returns the tickets of the graph for one image and the buffers of each layer, or nil when a
@@ -247,8 +247,8 @@ func (g *Inference) oneLogits(ws *infWorkspace) []float32 {
 	return out[:10]
 }
 
-// runPart runs one ticket: its share of the output channels of one layer, for one image, in the
-// buffers runChunk would use (layerIO).
+// runPart runs one ticket: its share of the output channels of one layer (and of the pool after it,
+// for a convolution's step), for one image, in the plan's buffers (oneBufs).
 func (g *Inference) runPart(ws, own *infWorkspace, x []float32, p onePart) {
 	l := &g.layers[p.layer]
 	in, dst := g.oneBufs(ws, x, p.layer)

@@ -453,3 +453,28 @@ func TestInferenceLayerKernels(t *testing.T) {
 		}
 	})
 }
+
+// TestOnePlanTickets pins the one-image plans' sizes (onePlanMax bounds them) and the fused steps: no
+// ticket of the CNN runs a pool on its own.
+func TestOnePlanTickets(t *testing.T) {
+	for arch, want := range map[string]int{"ann": 8, "cnn": 10, "resnet": 18} {
+		var g *Inference
+		var err error
+		if arch == "resnet" {
+			g, err = NewInference(resnetForInference(1))
+		} else {
+			g, err = CompileInference(arch, inferTestTensors(arch, 1))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g.plan1) != want {
+			t.Errorf("%s: %d tickets, want %d", arch, len(g.plan1), want)
+		}
+		for _, p := range g.plan1 {
+			if arch == "cnn" && g.layers[p.layer].kind == infPoolK {
+				t.Errorf("cnn: a ticket of %s runs alone", g.layers[p.layer].name)
+			}
+		}
+	}
+}
