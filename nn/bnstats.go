@@ -9,8 +9,9 @@ import "fmt"
 //
 // Why: the exponential moving average of the last ~10 batches trails weights that Adam still moves at
 // a large learning rate, so evaluation normalizes with statistics of older networks. Measured on the
-// residual CNN after 18 epochs of the plateau schedule (lr 1e-3 → 5e-4): test accuracy 91.11% with the
-// moving averages, 92.43% with statistics recomputed over 50 batches of 128 training images.
+// residual CNN after 18 epochs of the plateau schedule ending at lr 5e-4 (`train precise-bn` on
+// 04-resnet-warmup): test accuracy 91.11% with the moving averages, 92.41% with statistics recomputed
+// over 50 batches of 128 training images; at a small final rate the two agree within 0.1 point.
 //
 // The batches run in training mode, dropout included (as in update_bn), so they draw dropout masks
 // from the network's generator. A last batch of one image is skipped (BatchNorm cannot normalize it).
