@@ -345,16 +345,7 @@ func TestCompileInferenceErrors(t *testing.T) {
 // caller alone (the helper busy elsewhere), and as they meet in Forward.
 func TestInferenceOneImageTwoCores(t *testing.T) {
 	for _, arch := range []string{"ann", "cnn", "resnet"} {
-		var g *Inference
-		var err error
-		if arch == "resnet" {
-			g, err = NewInference(resnetForInference(7))
-		} else {
-			g, err = CompileInference(arch, inferTestTensors(arch, 7))
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := testInference(t, arch, 7)
 		if g.plan1 == nil {
 			t.Fatalf("%s: no plan for one image on two cores", arch)
 		}
@@ -458,16 +449,7 @@ func TestInferenceLayerKernels(t *testing.T) {
 // ticket of the CNN runs a pool on its own.
 func TestOnePlanTickets(t *testing.T) {
 	for arch, want := range map[string]int{"ann": 8, "cnn": 10, "resnet": 18} {
-		var g *Inference
-		var err error
-		if arch == "resnet" {
-			g, err = NewInference(resnetForInference(1))
-		} else {
-			g, err = CompileInference(arch, inferTestTensors(arch, 1))
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := testInference(t, arch, 1)
 		if len(g.plan1) != want {
 			t.Errorf("%s: %d tickets, want %d", arch, len(g.plan1), want)
 		}
@@ -477,4 +459,21 @@ func TestOnePlanTickets(t *testing.T) {
 			}
 		}
 	}
+}
+
+// testInference compiles arch with random weights drawn from seed: the test network for the residual
+// CNN (its BatchNorm statistics keep the activations alive), random tensors for the others.
+func testInference(t *testing.T, arch string, seed int64) *Inference {
+	t.Helper()
+	var g *Inference
+	var err error
+	if arch == "resnet" {
+		g, err = NewInference(resnetForInference(uint64(seed)))
+	} else {
+		g, err = CompileInference(arch, inferTestTensors(arch, seed))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
