@@ -38,6 +38,7 @@ RUNS='
 17-resnet-augment-pbn|--model resnet --augment --precise-bn 50
 18-resnet-early-pbn|--model resnet --patience 3 --precise-bn 50
 19-cnn-pbn|--model cnn --precise-bn 50
+20-resnet-onecycle-augment|--model resnet --schedule onecycle --lr 0.003 --augment --epochs 30
 '
 
 want() { # want NAME [PATTERN...]: all runs, or those whose name contains a pattern
