@@ -100,7 +100,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.batch, "batch", 128, "mini-batch size")
 	fs.Float64Var(&o.lr, "lr", 0.001, "Adam's initial learning rate")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of initialization, dropout, split and shuffling")
-	fs.StringVar(&o.data, "data", "", "Fashion-MNIST directory (default: $"+dataset.EnvDir+", else "+dataset.SystemDir+", else ./"+dataset.LocalDir+")")
+	fs.StringVar(&o.data, "data", "", dataDirHelp)
 	fs.StringVar(&o.out, "out", "out", "output directory for models, metrics and the summary")
 	fs.IntVar(&o.limit, "limit", 0, "train on only the first N training images (0: all 54,000), for quick runs")
 	fs.IntVar(&o.threads, "threads", 0, "threads (GOMAXPROCS); 0: all cores")

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -18,38 +16,26 @@ import (
 // batches of its training images (the weights unchanged; PyTorch's update_bn), optionally writing the
 // recomputed model. The training images are the 90% split of the seed the model's metadata records.
 func runPreciseBN(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("train precise-bn", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", "", "Fashion-MNIST directory (default: $"+dataset.EnvDir+", else "+dataset.SystemDir+", else ./"+dataset.LocalDir+")")
-	batches := fs.Int("batches", 50, "batches of 128 training images to average the statistics over")
-	write := fs.String("write", "", "write the model with the recomputed statistics to this file (not over MODEL: its metrics would no longer match)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: train precise-bn [--data DIR] [--batches N] [--write FILE] MODEL.safetensors   (test accuracy with recomputed BatchNorm statistics)")
-		fs.PrintDefaults()
+	c := newModelCommand("train precise-bn", "[--data DIR] [--batches N] [--write FILE] MODEL.safetensors   (test accuracy with recomputed BatchNorm statistics)", stderr)
+	batches := c.fs.Int("batches", 50, "batches of 128 training images to average the statistics over")
+	write := c.fs.String("write", "", "write the model with the recomputed statistics to this file (not over MODEL: its metrics would no longer match)")
+	path, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 1
+	if *batches < 1 {
+		return c.fail(fmt.Errorf("--batches %d: want at least 1", *batches))
 	}
-	if fs.NArg() != 1 || *batches < 1 {
-		fs.Usage()
-		return 1
-	}
-	path := fs.Arg(0)
 	if *write == path {
-		fmt.Fprintf(stderr, "train precise-bn: --write %s is the model itself; its metrics would no longer match it\n", path)
-		return 1
+		return c.fail(fmt.Errorf("--write %s is the model itself; its metrics would no longer match it", path))
 	}
-	if err := preciseBN(path, *data, *batches, *write, stdout); err != nil {
-		fmt.Fprintf(stderr, "train precise-bn: %v\n", err)
-		return 1
+	if err := preciseBN(c, path, *batches, *write, stdout); err != nil {
+		return c.fail(err)
 	}
 	return 0
 }
 
-func preciseBN(path, data string, batches int, write string, stdout io.Writer) error {
+func preciseBN(c *modelCommand, path string, batches int, write string, stdout io.Writer) error {
 	net, meta, err := nn.Load(path)
 	if err != nil {
 		return err
@@ -60,11 +46,7 @@ func preciseBN(path, data string, batches int, write string, stdout io.Writer) e
 			return fmt.Errorf("%s: metadata seed %q: %v", path, s, err)
 		}
 	}
-	dir, err := dataset.FindDir(data)
-	if err != nil {
-		return err
-	}
-	ds, err := dataset.Load(dir)
+	ds, err := c.dataset()
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,7 @@ func TestPreciseBNCommand(t *testing.T) {
 	}{
 		{[]string{"precise-bn", "--data", data, filepath.Join(out, "missing.safetensors")}, "missing.safetensors"},
 		{[]string{"precise-bn", "--data", data, "--write", model, model}, "is the model itself"},
+		{[]string{"precise-bn", "--data", data, "--batches", "0", model}, "--batches 0"},
 	} {
 		if code, _, stderr := runCmd(t, c.args...); code == 0 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, %q, want an error with %q", c.args, code, stderr, c.want)

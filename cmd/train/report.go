@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/simdnn/simdnn/dataset"
 	"github.com/simdnn/simdnn/report"
 )
 
@@ -16,7 +15,7 @@ import (
 // from a finished run (default OUTDIR: out) without training.
 func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("train report", flag.ContinueOnError)
-	data := fs.String("data", "", "Fashion-MNIST directory for the per-image figures (default: $"+dataset.EnvDir+", else "+dataset.SystemDir+", else ./"+dataset.LocalDir+")")
+	data := fs.String("data", "", "for the per-image figures: "+dataDirHelp)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -14,43 +12,22 @@ import (
 // test-time augmentation, each image's softmax probabilities averaged with its left-right mirror's
 // (the flip --augment trains with). The recorded metrics, and bench's check of them, stay single-view.
 func runTTA(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("train tta", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", "", "Fashion-MNIST directory (default: $"+dataset.EnvDir+", else "+dataset.SystemDir+", else ./"+dataset.LocalDir+")")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: train tta [--data DIR] MODEL.safetensors   (test accuracy alone and with each image's mirror averaged in)")
-		fs.PrintDefaults()
+	c := newModelCommand("train tta", "[--data DIR] MODEL.safetensors   (test accuracy alone and with each image's mirror averaged in)", stderr)
+	path, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 1
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 1
-	}
-	path := fs.Arg(0)
 	m, err := simdnn.Load(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "train tta: %v\n", err)
-		return 1
+		return c.fail(err)
 	}
-	dir, err := dataset.FindDir(*data)
+	ds, err := c.dataset()
 	if err != nil {
-		fmt.Fprintf(stderr, "train tta: %v\n", err)
-		return 1
-	}
-	ds, err := dataset.Load(dir)
-	if err != nil {
-		fmt.Fprintf(stderr, "train tta: %v\n", err)
-		return 1
+		return c.fail(err)
 	}
 	single, tta, err := ttaCorrect(m, ds.Test.Images, ds.Test.Labels)
 	if err != nil {
-		fmt.Fprintf(stderr, "train tta: %v\n", err)
-		return 1
+		return c.fail(err)
 	}
 	n := ds.Test.Len()
 	fmt.Fprintf(stdout, "%s: test accuracy %.2f%% (%d/%d) on the images alone, %.2f%% (%d/%d) with each image's left-right mirror averaged in\n",
