@@ -6,11 +6,13 @@ import (
 	"github.com/simdnn/simdnn/kernels"
 )
 
-// Adam is PyTorch's Adam (no weight decay, no amsgrad): betas 0.9/0.999, eps 1e-8.
+// Adam is PyTorch's Adam (no amsgrad): betas 0.9/0.999, eps 1e-8, and with SetWeightDecay PyTorch's
+// AdamW (decoupled weight decay).
 type Adam struct {
 	params       []*Param
 	m, v         [][]float32
 	lr           float64
+	wd           float64
 	beta1, beta2 float64
 	eps          float64
 	t            int
@@ -18,6 +20,7 @@ type Adam struct {
 	args         struct {
 		i                         int
 		lr, b1, b2, eps, bc1, bc2 float32
+		decay                     float32 // 1 − lr·wd
 	}
 }
 
@@ -37,6 +40,11 @@ func (a *Adam) LR() float64 { return a.lr }
 // SetLR changes the learning rate (for schedules such as ReduceLROnPlateau).
 func (a *Adam) SetLR(lr float64) { a.lr = lr }
 
+// SetWeightDecay makes every step first shrink each parameter by the factor 1 − lr·wd, as PyTorch's
+// AdamW does (decoupled from the gradient's moments, and applied to every parameter, as
+// AdamW(model.parameters()) does); 0 turns it off.
+func (a *Adam) SetWeightDecay(wd float64) { a.wd = wd }
+
 // Steps returns how many updates have been made.
 func (a *Adam) Steps() int { return a.t }
 
@@ -55,6 +63,7 @@ func (a *Adam) Step() {
 	bc2 := 1 - math.Pow(a.beta2, float64(a.t))
 	a.args.lr, a.args.b1, a.args.b2, a.args.eps = float32(a.lr), float32(a.beta1), float32(a.beta2), float32(a.eps)
 	a.args.bc1, a.args.bc2 = float32(bc1), float32(bc2)
+	a.args.decay = float32(1 - a.lr*a.wd)
 	for i := range a.params {
 		a.args.i = i
 		if a.loop.body == nil {
@@ -67,5 +76,10 @@ func (a *Adam) Step() {
 func (a *Adam) update(lo, hi int) {
 	i, r := a.args.i, &a.args
 	w, g, m, v := a.params[i].Value, a.params[i].Grad, a.m[i], a.v[i]
+	if a.wd != 0 {
+		for j := lo; j < hi; j++ {
+			w[j] *= r.decay
+		}
+	}
 	kernels.Adam(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], r.lr, r.b1, r.b2, r.eps, r.bc1, r.bc2)
 }

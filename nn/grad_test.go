@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -499,6 +500,85 @@ func TestEvalIndependentOfBatch(t *testing.T) {
 			if d := math.Abs(float64(one[k] - all[2*NumClasses+k])); d > 1e-5*(1+math.Abs(float64(one[k]))) {
 				t.Errorf("%s: logit %d alone %v, in a batch %v", arch, k, one[k], all[2*NumClasses+k])
 			}
+		}
+	}
+}
+
+// TestSmoothedCrossEntropy checks label smoothing against its definition, −Σ_k t_k·log p_k with
+// t = (1−eps)·onehot + eps/10, and its gradient against finite differences; eps = 0 must be
+// SoftmaxCrossEntropy bit for bit.
+func TestSmoothedCrossEntropy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	const n = 4
+	logits := randVec(n*NumClasses, rng)
+	labels := []uint8{0, 7, 9, 3}
+	d0 := make([]float32, len(logits))
+	d1 := make([]float32, len(logits))
+	l0, c0 := SoftmaxCrossEntropy(logits, labels, n, d0)
+	l1, c1 := SmoothedCrossEntropy(logits, labels, n, 0, d1)
+	if l0 != l1 || c0 != c1 || !slices.Equal(d0, d1) {
+		t.Fatalf("eps 0: loss %v/%v correct %d/%d, gradients equal %v", l0, l1, c0, c1, slices.Equal(d0, d1))
+	}
+	for _, eps := range []float64{0.1, 0.3} {
+		d := make([]float32, len(logits))
+		loss, _ := SmoothedCrossEntropy(logits, labels, n, eps, d)
+		var want float64
+		for i := 0; i < n; i++ {
+			z := logits[i*NumClasses : (i+1)*NumClasses]
+			var s float64
+			for _, v := range z {
+				s += math.Exp(float64(v))
+			}
+			for k, v := range z {
+				tk := eps / NumClasses
+				if k == int(labels[i]) {
+					tk += 1 - eps
+				}
+				want -= tk * (float64(v) - math.Log(s))
+			}
+		}
+		want /= n
+		if math.Abs(loss-want) > 1e-6 {
+			t.Errorf("eps %v: loss %v, want %v", eps, loss, want)
+		}
+		if math.Abs(loss-l0) < 1e-3 {
+			t.Errorf("eps %v: loss %v equals the unsmoothed %v", eps, loss, l0)
+		}
+		const h = 1e-3
+		for i := range logits {
+			old := logits[i]
+			logits[i] = old + h
+			lp, _ := SmoothedCrossEntropy(logits, labels, n, eps, nil)
+			logits[i] = old - h
+			lm, _ := SmoothedCrossEntropy(logits, labels, n, eps, nil)
+			logits[i] = old
+			if num := (lp - lm) / (2 * h); math.Abs(num-float64(d[i])) > 1e-4 {
+				t.Errorf("eps %v: dlogits[%d] = %v, numeric %v", eps, i, d[i], num)
+			}
+		}
+	}
+}
+
+func TestAdamWMatchesPyTorch(t *testing.T) {
+	// torch.optim.AdamW's update written out in float64: p ← p·(1 − lr·wd), then Adam's step.
+	const lr, wd = 0.01, 0.5
+	p := newParam("w", []int{1}, true)
+	p.Value[0] = 0.5
+	opt := NewAdam([]*Param{p}, lr)
+	opt.SetWeightDecay(wd)
+	w, m, v := 0.5, 0.0, 0.0
+	for step, g := range []float64{0.2, -0.7, 0.1} {
+		opt.ZeroGrad()
+		p.Grad[0] = float32(g)
+		opt.Step()
+		w *= 1 - lr*wd
+		m = 0.9*m + 0.1*g
+		v = 0.999*v + 0.001*g*g
+		t1 := float64(step + 1)
+		bc1, bc2 := 1-math.Pow(0.9, t1), 1-math.Pow(0.999, t1)
+		w -= lr / bc1 * m / (math.Sqrt(v)/math.Sqrt(bc2) + 1e-8)
+		if math.Abs(float64(p.Value[0])-w) > 1e-6 {
+			t.Fatalf("step %d: w = %v, want %v", step+1, p.Value[0], w)
 		}
 	}
 }

@@ -39,6 +39,8 @@ RUNS='
 18-resnet-early-pbn|--model resnet --patience 3 --precise-bn 50
 19-cnn-pbn|--model cnn --precise-bn 50
 20-resnet-onecycle-augment|--model resnet --schedule onecycle --lr 0.003 --augment --epochs 30
+21-resnet-regularized60|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 60 --test-each-epoch
+22-cnn-plateau60|--model cnn --epochs 60 --test-each-epoch
 '
 
 want() { # want NAME [PATTERN...]: all runs, or those whose name contains a pattern

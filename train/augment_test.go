@@ -75,3 +75,58 @@ func TestAugmentDraws(t *testing.T) {
 		t.Error("augmentation draws do not depend on (seed, epoch) alone")
 	}
 }
+
+// TestEraseImage: erasing happens with probability p, overwrites one rectangle of 2–33% of the image
+// (up to rounding) and nothing outside it, and repeats exactly for the same seed and epoch.
+func TestEraseImage(t *testing.T) {
+	const w, n = dataset.Cols, 4000
+	src := make([]uint8, dataset.ImageSize)
+	for i := range src {
+		src[i] = 7
+	}
+	img := make([]uint8, dataset.ImageSize)
+	for _, p := range []float64{0, 0.5, 1} {
+		rng := eraseRNG(3, 1)
+		erased := 0
+		for range n {
+			copy(img, src)
+			did := eraseImage(img, p, rng)
+			r0, c0, r1, c1, changed := w, w, -1, -1, 0
+			for i := range img {
+				if img[i] != src[i] {
+					r, c := i/w, i%w
+					r0, c0, r1, c1 = min(r0, r), min(c0, c), max(r1, r), max(c1, c)
+					changed++
+				}
+			}
+			if !did {
+				if changed > 0 {
+					t.Fatalf("p %v: not erased but %d pixels changed", p, changed)
+				}
+				continue
+			}
+			erased++
+			box := (r1 - r0 + 1) * (c1 - c0 + 1)
+			// A random value equals the old one with probability 1/256, so nearly every pixel of the
+			// rectangle changes; the box bounds the rectangle from inside.
+			if float64(changed) < 0.9*float64(box) || box > 267+2*w || changed < 11 {
+				t.Fatalf("p %v: %d pixels changed in a %d-pixel box (%d..%d × %d..%d)", p, changed, box, r0, r1, c0, c1)
+			}
+		}
+		got := float64(erased) / n
+		if p == 0 && erased != 0 || p == 1 && got < 0.99 || p == 0.5 && (got < 0.46 || got > 0.54) {
+			t.Errorf("p %v: erased %.3f of the images", p, got)
+		}
+	}
+	a, b := make([]uint8, dataset.ImageSize), make([]uint8, dataset.ImageSize)
+	copy(a, src)
+	copy(b, src)
+	ra, rb := eraseRNG(5, 2), eraseRNG(5, 2)
+	for range 20 {
+		eraseImage(a, 0.5, ra)
+		eraseImage(b, 0.5, rb)
+	}
+	if string(a) != string(b) {
+		t.Error("the same seed and epoch erased differently")
+	}
+}

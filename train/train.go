@@ -40,6 +40,16 @@ type Config struct {
 	// PreciseBN > 0 recomputes the BatchNorm running statistics before every validation as the
 	// average over PreciseBN batches of training images, drawn anew each epoch (nn.RecomputeBNStats).
 	PreciseBN int
+	// Regularization beyond the study's recipe (zero: off). WeightDecay makes the optimizer PyTorch's
+	// AdamW with that decoupled decay; LabelSmoothing is CrossEntropyLoss's label_smoothing; Erase is
+	// the probability of random erasing (see eraseImage), independent of Augment.
+	WeightDecay    float64
+	LabelSmoothing float64
+	Erase          float64
+	// TestEachEpoch also evaluates the test set after every epoch, into the history. It is for
+	// measuring (what early stopping with any patience would have kept and scored, replayed from one
+	// run: ReplayEarlyStop); nothing in the run reads it.
+	TestEachEpoch bool
 	// Resume continues from OutDir's checkpoint of the same settings, if there is one. Checkpoints
 	// are written after every epoch whenever OutDir is set.
 	Resume bool
@@ -99,6 +109,7 @@ type Epoch struct {
 	LR        float64 `json:"lr"`
 	Seconds   float64 `json:"seconds"`
 	ImagesPS  float64 `json:"train_images_per_second"`
+	TestAcc   float64 `json:"test_acc,omitempty"` // Config.TestEachEpoch only
 }
 
 // Score is a loss and accuracy over a whole split, in evaluation mode.
@@ -124,6 +135,9 @@ type Recipe struct {
 	Patience    int     `json:"early_stop_patience,omitempty"`
 	Augment     bool    `json:"augment,omitempty"`
 	PreciseBN   int     `json:"precise_bn_batches,omitempty"`
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	Smoothing   float64 `json:"label_smoothing,omitempty"`
+	Erase       float64 `json:"random_erasing,omitempty"`
 }
 
 // Metrics is everything a run measured; it is written as <arch>.metrics.json.
@@ -195,6 +209,7 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			Scheduler:   sched.String(),
 			Loss:        "softmax cross-entropy",
 			Warmup:      cfg.Warmup, Patience: cfg.Patience, Augment: cfg.Augment, PreciseBN: cfg.PreciseBN,
+			WeightDecay: cfg.WeightDecay, Smoothing: cfg.LabelSmoothing, Erase: cfg.Erase,
 		},
 		Mean: d.Mean, Std: d.Std, Classes: dataset.ClassNames(),
 		Threads: runtime.GOMAXPROCS(0), Kernels: kernels.Current().Name,
@@ -202,7 +217,14 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 		GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, Started: start.UTC(),
 	}
 
+	if cfg.WeightDecay > 0 {
+		m.Recipe.Optimizer = fmt.Sprintf("AdamW(betas=0.9/0.999, eps=1e-8, weight_decay=%g)", cfg.WeightDecay)
+	}
+	if cfg.LabelSmoothing > 0 {
+		m.Recipe.Loss = fmt.Sprintf("softmax cross-entropy, label smoothing %g", cfg.LabelSmoothing)
+	}
 	opt := nn.NewAdam(net.Params(), cfg.LR)
+	opt.SetWeightDecay(cfg.WeightDecay)
 	shuffleSrc := rand.NewPCG(uint64(cfg.Seed), 0x7368_7566_666c_6521)
 	shuffle := rand.New(shuffleSrc)
 	dropSrc := nn.DropoutSource(cfg.Seed)
@@ -269,9 +291,12 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 		t0 := time.Now()
 		obs.EpochStart(cfg.Arch, ep, cfg.Epochs, n)
 		perm := shuffle.Perm(n)
-		var augRNG *rand.Rand
+		var augRNG, eraseRNGep *rand.Rand
 		if cfg.Augment {
 			augRNG = augmentRNG(cfg.Seed, ep)
+		}
+		if cfg.Erase > 0 {
+			eraseRNGep = eraseRNG(cfg.Seed, ep)
 		}
 		var lossSum float64
 		var correct, done int
@@ -291,11 +316,18 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 					augmentImage(aug, img, dx, dy, flip)
 					img = aug
 				}
+				if eraseRNGep != nil {
+					if augRNG == nil {
+						copy(aug, img)
+						img = aug
+					}
+					eraseImage(aug, cfg.Erase, eraseRNGep)
+				}
 				norm.Apply(x[j*dataset.ImageSize:(j+1)*dataset.ImageSize], img)
 				labels[j] = d.Train.Labels[i]
 			}
 			logits := net.Forward(x[:nb*dataset.ImageSize], nb, true)
-			loss, c := nn.SoftmaxCrossEntropy(logits, labels[:nb], nb, dlogits[:nb*nn.NumClasses])
+			loss, c := nn.SmoothedCrossEntropy(logits, labels[:nb], nb, cfg.LabelSmoothing, dlogits[:nb*nn.NumClasses])
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return nil, nil, fmt.Errorf("%s: training diverged (loss %v) in epoch %d", cfg.Arch, loss, ep)
 			}
@@ -322,6 +354,11 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			Epoch: ep, TrainLoss: lossSum / float64(done), TrainAcc: float64(correct) / float64(done),
 			ValLoss: val.Loss, ValAcc: val.Acc, LR: lr, Seconds: time.Since(t0).Seconds(),
 			ImagesPS: float64(done) / trainDur,
+		}
+		if cfg.TestEachEpoch {
+			test, _ := Evaluate(net, d.Test, norm)
+			e.TestAcc = test.Acc
+			e.Seconds = time.Since(t0).Seconds()
 		}
 		trainSeconds += e.Seconds
 		m.History = append(m.History, e)
@@ -415,6 +452,12 @@ func (cfg Config) validate(d Data) error {
 		return fmt.Errorf("early-stopping patience must be 0 (off) or positive, not %d", cfg.Patience)
 	case cfg.PreciseBN < 0:
 		return fmt.Errorf("precise-BN batches must be 0 (off) or positive, not %d", cfg.PreciseBN)
+	case !(cfg.WeightDecay >= 0) || cfg.WeightDecay*cfg.LR >= 1 || math.IsInf(cfg.WeightDecay, 0):
+		return fmt.Errorf("weight decay must be 0 (off) or positive with lr·decay < 1, not %v", cfg.WeightDecay)
+	case !(cfg.LabelSmoothing >= 0 && cfg.LabelSmoothing < 1):
+		return fmt.Errorf("label smoothing must be in [0, 1), not %v", cfg.LabelSmoothing)
+	case !(cfg.Erase >= 0 && cfg.Erase <= 1):
+		return fmt.Errorf("random-erasing probability must be in [0, 1], not %v", cfg.Erase)
 	}
 	return nil
 }
@@ -430,6 +473,15 @@ func (cfg Config) fingerprint(d Data) string {
 	if cfg.PreciseBN > 0 {
 		// Appended only when set, so checkpoints written before the option existed still resume.
 		fp += fmt.Sprintf(" precise_bn=%d", cfg.PreciseBN)
+	}
+	if cfg.WeightDecay > 0 {
+		fp += fmt.Sprintf(" weight_decay=%g", cfg.WeightDecay)
+	}
+	if cfg.LabelSmoothing > 0 {
+		fp += fmt.Sprintf(" label_smoothing=%g", cfg.LabelSmoothing)
+	}
+	if cfg.Erase > 0 {
+		fp += fmt.Sprintf(" erase=%g", cfg.Erase)
 	}
 	return fp
 }

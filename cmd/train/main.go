@@ -4,7 +4,8 @@
 //
 //	train [--model ann|cnn|all] [--epochs 18] [--batch 128] [--lr 0.001] [--seed 1]
 //	      [--data DIR] [--out out] [--limit N] [--threads N] [--download]
-//	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N] [--augment] [--precise-bn N] [--resume]
+//	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N] [--augment] [--precise-bn N]
+//	      [--weight-decay W] [--label-smoothing E] [--erase P] [--test-each-epoch] [--resume]
 //
 // --model resnet trains issue 6's compact residual CNN (not part of "all", the study's two models).
 package main
@@ -51,6 +52,10 @@ type options struct {
 	patience int
 	augment  bool
 	bnStats  int
+	decay    float64
+	smooth   float64
+	erase    float64
+	testEach bool
 	resume   bool
 	isa      string
 	blas     string
@@ -110,6 +115,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.patience, "patience", 0, "early stopping: stop after N epochs without a better validation accuracy and keep the best epoch's weights (0: off)")
 	fs.BoolVar(&o.augment, "augment", false, "augment the training images: random crops with 2-pixel padding and horizontal flips")
 	fs.IntVar(&o.bnStats, "precise-bn", 0, "before every validation, recompute the BatchNorm statistics as the average over N batches of training images (precise BN; 0: the moving average, as PyTorch)")
+	fs.Float64Var(&o.decay, "weight-decay", 0, "decoupled weight decay: the optimizer becomes PyTorch's AdamW with this weight_decay (0: Adam, the study's)")
+	fs.Float64Var(&o.smooth, "label-smoothing", 0, "label smoothing of the cross-entropy's targets, as PyTorch's CrossEntropyLoss(label_smoothing=…) (0: off)")
+	fs.Float64Var(&o.erase, "erase", 0, "random erasing: the probability that a training image gets a rectangle of random pixels (0: off; 0.5 is the paper's)")
+	fs.BoolVar(&o.testEach, "test-each-epoch", false, "also record the test accuracy after every epoch (for measuring early stopping; the run never reads it)")
 	fs.StringVar(&o.isa, "isa", "", "force a kernel set (avx512, avx2, neon, generic; default: the best this CPU runs)")
 	fs.StringVar(&o.blas, "blas", "kernels", "matrix products on: kernels (this kit's SGEMM) or gonum (gonum's pure-Go BLAS, for comparison)")
 	fs.BoolVar(&o.resume, "resume", false, "continue an interrupted run from the checkpoint in --out (written after every epoch)")
@@ -139,6 +148,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--patience %d: want 0 (off) or a positive count", o.patience)
 	case o.bnStats < 0:
 		return o, fmt.Errorf("--precise-bn %d: want 0 (off) or a positive count of batches", o.bnStats)
+	case !(o.decay >= 0) || o.decay*o.lr >= 1 || math.IsInf(o.decay, 0):
+		return o, fmt.Errorf("--weight-decay %v: want 0 (off) or a positive number with --lr × it below 1", o.decay)
+	case !(o.smooth >= 0 && o.smooth < 1):
+		return o, fmt.Errorf("--label-smoothing %v: want a number in [0, 1)", o.smooth)
+	case !(o.erase >= 0 && o.erase <= 1):
+		return o, fmt.Errorf("--erase %v: want a probability in [0, 1]", o.erase)
 	case o.epochs < 1:
 		return o, fmt.Errorf("--epochs %d: want at least 1", o.epochs)
 	case o.batch < 2:
@@ -207,6 +222,7 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		cfg := train.Config{Arch: arch, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, OutDir: o.out,
 			Observer: newProgress(stdout, stderr),
 			Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, Augment: o.augment, PreciseBN: o.bnStats,
+			WeightDecay: o.decay, LabelSmoothing: o.smooth, Erase: o.erase, TestEachEpoch: o.testEach,
 			Resume: o.resume}
 		m, _, err := train.Run(cfg, data)
 		if err != nil {
