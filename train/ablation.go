@@ -33,7 +33,24 @@ type AblationRow struct {
 	TrainImages     int      `json:"train_images"`
 	Threads         int      `json:"threads"`
 	Kernels         string   `json:"kernels"`
+	// EarlyStop replays early stopping on the run's history, for runs without it that recorded the
+	// test accuracy of every epoch (train --test-each-epoch).
+	EarlyStop []EarlyStopReplay `json:"early_stop_replay,omitempty"`
 }
+
+// EarlyStopReplay is what early stopping with Patience would have done to a run (ReplayEarlyStop).
+type EarlyStopReplay struct {
+	Patience     int     `json:"patience"`
+	StoppedEpoch int     `json:"stopped_epoch"`
+	BestEpoch    int     `json:"best_epoch"`
+	TestAcc      float64 `json:"test_acc"`       // the kept epoch's
+	DeltaTestPts float64 `json:"delta_test_pts"` // against the full run, in percentage points
+}
+
+// replayPatiences are the patiences the ablation replays: the study's plateau schedule waits 2 epochs
+// before it lowers the rate, so patience 3 stops exactly when it would, and the larger ones leave the
+// lowered rate 2, 5 and 7 epochs to show.
+var replayPatiences = []int{3, 5, 8, 10}
 
 // Ablation is the table; it is written as ablation.json and ablation.md.
 type Ablation struct {
@@ -127,6 +144,15 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if r.PreciseBN > 0 {
 		ch = append(ch, fmt.Sprintf("precise BN (%d batches)", r.PreciseBN))
 	}
+	if r.Erase > 0 {
+		ch = append(ch, fmt.Sprintf("random erasing (p %g)", r.Erase))
+	}
+	if r.Smoothing > 0 {
+		ch = append(ch, fmt.Sprintf("label smoothing %g", r.Smoothing))
+	}
+	if r.WeightDecay > 0 {
+		ch = append(ch, fmt.Sprintf("AdamW weight decay %g", r.WeightDecay))
+	}
 	if r.TrainImages != 54000 {
 		ch = append(ch, fmt.Sprintf("%d training images", r.TrainImages))
 	}
@@ -134,9 +160,30 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if len(ch) > 0 {
 		changes = strings.Join(ch, ", ")
 	}
-	return AblationRow{Name: name, Arch: m.Arch, Changes: changes, Epochs: r.Epochs, EpochsRun: len(m.History),
+	row := AblationRow{Name: name, Arch: m.Arch, Changes: changes, Epochs: r.Epochs, EpochsRun: len(m.History),
 		BestEpoch: m.BestEpoch, TestAcc: m.Test.Acc, ValAcc: m.Val.Acc, WallSeconds: m.WallSeconds,
 		SecondsPerEpoch: m.SecondsPerEpoch, TrainImages: r.TrainImages, Threads: m.Threads, Kernels: m.Kernels}
+	if r.Patience == 0 && len(m.History) == r.Epochs && everyEpochTested(m.History) {
+		for _, p := range replayPatiences {
+			if p >= r.Epochs {
+				break
+			}
+			stopped, kept := ReplayEarlyStop(m.History, p)
+			acc := m.History[kept-1].TestAcc
+			row.EarlyStop = append(row.EarlyStop, EarlyStopReplay{Patience: p, StoppedEpoch: stopped, BestEpoch: kept,
+				TestAcc: acc, DeltaTestPts: 100 * (acc - m.Test.Acc)})
+		}
+	}
+	return row
+}
+
+func everyEpochTested(h []Epoch) bool {
+	for _, e := range h {
+		if e.TestAcc == 0 {
+			return false
+		}
+	}
+	return len(h) > 0
 }
 
 // Markdown renders the table.
@@ -158,6 +205,22 @@ func (a *Ablation) Markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f%% | %s | %.2f%% | %s | %s |\n", r.Name, r.Arch, r.Changes, epochs,
 			100*r.TestAcc, delta, 100*r.ValAcc, (time.Duration(r.WallSeconds) * time.Second).String(), ratio)
+	}
+	head := false
+	for _, r := range a.Rows {
+		if len(r.EarlyStop) == 0 {
+			continue
+		}
+		if !head {
+			b.WriteString("\nEarly stopping replayed on the runs that recorded every epoch's test accuracy (an early-stopped run is the full run up to its stop, so these are the results it would report):\n\n")
+			b.WriteString("| Run | Patience | Stopped after | Kept epoch | Test acc | Δ vs the full run | Epochs saved |\n")
+			b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+			head = true
+		}
+		for _, e := range r.EarlyStop {
+			fmt.Fprintf(&b, "| %s | %d | %d/%d | %d | %.2f%% | %+.2f pts | %d (%.0f%%) |\n", r.Name, e.Patience, e.StoppedEpoch, r.Epochs,
+				e.BestEpoch, 100*e.TestAcc, e.DeltaTestPts, r.Epochs-e.StoppedEpoch, 100*float64(r.Epochs-e.StoppedEpoch)/float64(r.Epochs))
+		}
 	}
 	return b.String()
 }

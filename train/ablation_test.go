@@ -27,13 +27,23 @@ func TestAblationTable(t *testing.T) {
 	best := study
 	best.Epochs, best.Warmup, best.Augment, best.Scheduler = 30, 1, true, "linear warm-up 1 epochs, then cosine annealing to 0 (per step)"
 	put("08-resnet-best", &Metrics{Arch: "resnet", Recipe: best, History: hist(30), Test: Score{Acc: 0.9461}, WallSeconds: 800})
+	reg := study
+	reg.Epochs, reg.Erase, reg.Smoothing, reg.WeightDecay = 10, 0.5, 0.1, 0.05
+	// Validation peaks at epoch 3, so patience 3 stops after 6 and patience 5 after 8; patience 8 runs
+	// all 10 epochs but still keeps epoch 3's weights, and patience 10 (≥ the epochs) is not replayed.
+	val := []float64{0.80, 0.85, 0.90, 0.88, 0.89, 0.87, 0.89, 0.885, 0.895, 0.899}
+	var rh []Epoch
+	for i, v := range val {
+		rh = append(rh, Epoch{Epoch: i + 1, ValAcc: v, TestAcc: 0.8 + float64(i)/100})
+	}
+	put("09-resnet-reg", &Metrics{Arch: "resnet", Recipe: reg, History: rh, Test: Score{Acc: 0.89}, WallSeconds: 300})
 	os.WriteFile(filepath.Join(dir, "ablation.sh.log"), []byte("not a run"), 0o644)
 
 	a, err := BuildAblation(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Baseline != "01-cnn-study, 02-resnet-study" || len(a.Rows) != 4 {
+	if a.Baseline != "01-cnn-study, 02-resnet-study" || len(a.Rows) != 5 {
 		t.Fatalf("baseline %q, %d rows", a.Baseline, len(a.Rows))
 	}
 	r := a.Rows[2]
@@ -44,16 +54,34 @@ func TestAblationTable(t *testing.T) {
 	if got := a.Rows[3].Changes; got != "30 epochs, cosine schedule, 1-epoch warm-up, crop+flip augmentation" {
 		t.Errorf("best row's changes %q", got)
 	}
+	reg5 := a.Rows[4]
+	if reg5.Changes != "10 epochs, random erasing (p 0.5), label smoothing 0.1, AdamW weight decay 0.05" {
+		t.Errorf("regularized row's changes %q", reg5.Changes)
+	}
+	wantES := []EarlyStopReplay{{Patience: 3, StoppedEpoch: 6, BestEpoch: 3, TestAcc: 0.82}, {Patience: 5, StoppedEpoch: 8, BestEpoch: 3, TestAcc: 0.82},
+		{Patience: 8, StoppedEpoch: 10, BestEpoch: 3, TestAcc: 0.82}}
+	if len(reg5.EarlyStop) != 3 {
+		t.Fatalf("replay %+v, want %+v", reg5.EarlyStop, wantES)
+	}
+	for i, w := range wantES {
+		g := reg5.EarlyStop[i]
+		if g.Patience != w.Patience || g.StoppedEpoch != w.StoppedEpoch || g.BestEpoch != w.BestEpoch || !near(g.TestAcc, w.TestAcc) || !near(g.DeltaTestPts, -7) {
+			t.Errorf("replay %d: %+v, want %+v and Δ −7 pts", i, g, w)
+		}
+	}
+	if len(a.Rows[2].EarlyStop) != 0 || len(a.Rows[0].EarlyStop) != 0 {
+		t.Error("runs without per-epoch test accuracy (or with early stopping) got a replay")
+	}
 	if err := WriteAblation(dir, a); err != nil {
 		t.Fatal(err)
 	}
 	back, err := ReadAblation(dir)
-	if err != nil || len(back.Rows) != 4 || *back.Rows[3].DeltaTestPts != *a.Rows[3].DeltaTestPts {
+	if err != nil || len(back.Rows) != 5 || *back.Rows[3].DeltaTestPts != *a.Rows[3].DeltaTestPts {
 		t.Fatalf("read back: %v %+v", err, back)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "ablation.md"))
 	for _, want := range []string{"| 03-resnet-early | resnet | early stopping (patience 3) | 11/18 (kept 8) | 93.45% | -0.05 pts |",
-		"| 08-resnet-best | resnet |", "+1.11 pts", "| 01-cnn-study | cnn | none | 18/18 | 93.00% | +0.00 pts |"} {
+		"| 08-resnet-best | resnet |", "+1.11 pts", "| 09-resnet-reg | 5 | 8/10 | 3 | 82.00% | -7.00 pts | 2 (20%) |", "| 01-cnn-study | cnn | none | 18/18 | 93.00% | +0.00 pts |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("ablation.md lacks %q:\n%s", want, md)
 		}

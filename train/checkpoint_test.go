@@ -33,7 +33,7 @@ func sameWeights(t *testing.T, a, b nn.Network) {
 // resumed ends with the weights, history and test results of the uninterrupted run, bit for bit. The
 // configurations exercise everything a checkpoint carries: Adam, the shuffling and dropout generators
 // (the CNN has dropout), the schedule (plateau and cosine with warm-up), early stopping's best copy,
-// augmentation and precise BN's draws.
+// augmentation, random erasing and precise BN's draws.
 func TestResumeIdentical(t *testing.T) {
 	datatest.Long(t)
 	for _, tc := range []struct {
@@ -45,6 +45,9 @@ func TestResumeIdentical(t *testing.T) {
 			c.Arch, c.Epochs, c.Schedule, c.Warmup, c.Patience, c.Augment = "cnn", 3, "cosine", 1, 2, true
 		}, 1},
 		{"resnet-plateau-precisebn", func(c *Config) { c.Arch, c.Epochs, c.PreciseBN = "resnet", 2, 3 }, 1},
+		{"cnn-erase-smoothing-decay", func(c *Config) {
+			c.Arch, c.Epochs, c.Erase, c.LabelSmoothing, c.WeightDecay, c.TestEachEpoch = "cnn", 3, 0.5, 0.1, 0.05, true
+		}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := smallData(t, 4, 256, 64)
@@ -80,7 +83,7 @@ func TestResumeIdentical(t *testing.T) {
 			}
 			for i := range want.History {
 				w, g := want.History[i], got.History[i]
-				if w.TrainLoss != g.TrainLoss || w.ValLoss != g.ValLoss || w.LR != g.LR {
+				if w.TrainLoss != g.TrainLoss || w.ValLoss != g.ValLoss || w.LR != g.LR || w.TestAcc != g.TestAcc {
 					t.Fatalf("epoch %d: resumed %+v, uninterrupted %+v", i+1, g, w)
 				}
 			}
@@ -162,6 +165,81 @@ func TestEarlyStopRun(t *testing.T) {
 		t.Fatalf("final val acc %v, best epoch's %v", m.Val.Acc, m.History[best].ValAcc)
 	}
 	_ = net
+}
+
+// TestEarlyStopReplayExact: early stopping replayed on a full run's history (ReplayEarlyStop) stops
+// and keeps where a run with early stopping does, and the full run's recorded test accuracy of the
+// kept epoch is the early-stopped run's final test accuracy, exactly.
+func TestEarlyStopReplayExact(t *testing.T) {
+	d := smallData(t, 6, 300, 200)
+	cfg := DefaultConfig("ann")
+	cfg.Epochs, cfg.Seed, cfg.OutDir, cfg.LR, cfg.TestEachEpoch = 12, 6, "", 0.05, true
+	full, _, err := Run(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := full.History[len(full.History)-1]; last.TestAcc != full.Test.Acc {
+		t.Fatalf("last epoch's test accuracy %v, the run's %v", last.TestAcc, full.Test.Acc)
+	}
+	for _, patience := range []int{1, 2} {
+		es := cfg
+		es.Patience, es.TestEachEpoch = patience, false
+		m, _, err := Run(es, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopped, kept := ReplayEarlyStop(full.History, patience)
+		if stopped != m.StoppedEpoch || kept != m.BestEpoch {
+			t.Fatalf("patience %d: replay stops after %d and keeps %d, the run %d and %d", patience, stopped, kept, m.StoppedEpoch, m.BestEpoch)
+		}
+		if got := full.History[kept-1].TestAcc; got != m.Test.Acc {
+			t.Fatalf("patience %d: replayed test accuracy %v, the early-stopped run's %v", patience, got, m.Test.Acc)
+		}
+		if patience == 1 && stopped == cfg.Epochs {
+			t.Fatal("patience 1 did not stop: the test shows nothing")
+		}
+	}
+}
+
+// TestRegularizersTakeEffect: each of weight decay, label smoothing and random erasing changes the
+// weights a run ends with, and the recipe records it.
+func TestRegularizersTakeEffect(t *testing.T) {
+	d := smallData(t, 8, 256, 64)
+	cfg := DefaultConfig("ann")
+	cfg.Epochs, cfg.Seed, cfg.OutDir = 1, 8, ""
+	_, base, err := Run(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+		ok   func(Recipe) bool
+	}{
+		{"weight decay", func(c *Config) { c.WeightDecay = 0.1 }, func(r Recipe) bool {
+			return r.WeightDecay == 0.1 && strings.HasPrefix(r.Optimizer, "AdamW(") && strings.Contains(r.Optimizer, "weight_decay=0.1")
+		}},
+		{"label smoothing", func(c *Config) { c.LabelSmoothing = 0.1 }, func(r Recipe) bool {
+			return r.Smoothing == 0.1 && strings.Contains(r.Loss, "label smoothing 0.1")
+		}},
+		{"erasing", func(c *Config) { c.Erase = 0.5 }, func(r Recipe) bool { return r.Erase == 0.5 }},
+	} {
+		c := cfg
+		tc.mod(&c)
+		m, net, err := Run(c, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tc.ok(m.Recipe) {
+			t.Errorf("%s: recipe %+v", tc.name, m.Recipe)
+		}
+		if reflect.DeepEqual(netState(net)[0].Value, netState(base)[0].Value) {
+			t.Errorf("%s: the weights are those of the plain run", tc.name)
+		}
+		if c.fingerprint(d) == cfg.fingerprint(d) {
+			t.Errorf("%s: a checkpoint of the plain run would resume this one", tc.name)
+		}
+	}
 }
 
 // TestPreciseBNRun: with PreciseBN the model a run ends with carries BatchNorm statistics recomputed

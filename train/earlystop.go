@@ -46,3 +46,18 @@ func (e *EarlyStop) Restore(state []*nn.Param) {
 		copy(p.Value, e.Best[i])
 	}
 }
+
+// ReplayEarlyStop reads off a run's history what early stopping with patience would have done: the
+// epoch it would have stopped after (len(h) if it would not have stopped) and the epoch whose weights it
+// would have kept. Early stopping only watches and copies, so with the same settings an early-stopped
+// run is the full run up to its stop; with the test accuracies of Config.TestEachEpoch in the history,
+// h[kept-1].TestAcc is exactly the test accuracy the early-stopped run reports.
+func ReplayEarlyStop(h []Epoch, patience int) (stopped, kept int) {
+	e := NewEarlyStop(patience)
+	for _, ep := range h {
+		if e.Observe(ep.Epoch, ep.ValAcc, nil) {
+			return ep.Epoch, e.BestEpoch
+		}
+	}
+	return len(h), e.BestEpoch
+}

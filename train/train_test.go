@@ -260,6 +260,10 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.LR = -1 }, "learning rate"},
 		{func(c *Config) { c.Patience = -1 }, "patience"},
 		{func(c *Config) { c.PreciseBN = -1 }, "precise-BN"},
+		{func(c *Config) { c.WeightDecay = -0.1 }, "weight decay"},
+		{func(c *Config) { c.WeightDecay = 1000 }, "weight decay"},
+		{func(c *Config) { c.LabelSmoothing = 1 }, "label smoothing"},
+		{func(c *Config) { c.Erase = math.NaN() }, "random-erasing"},
 	} {
 		cfg := DefaultConfig("ann")
 		cfg.OutDir = ""
