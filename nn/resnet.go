@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -96,6 +97,7 @@ type resBlock struct {
 	conv1, conv2 *conv3x3
 	bn1, bn2     *batchNorm
 	relu1        *relu
+	drop         *dropout // nil unless SetBlockDropout: between relu1 and conv2
 	down         *conv1x1 // nil: identity shortcut
 	downBN       *batchNorm
 	y, dsum, dx  []float32
@@ -105,6 +107,9 @@ func (r *resBlock) forward(x []float32, n int, training bool) []float32 {
 	main := r.conv1.forward(x, n, training)
 	main = r.bn1.forward(main, n, training)
 	main = r.relu1.forward(main, n, training)
+	if r.drop != nil {
+		main = r.drop.forward(main, n, training)
+	}
 	main = r.conv2.forward(main, n, training)
 	main = r.bn2.forward(main, n, training)
 	short := x
@@ -137,6 +142,9 @@ func (r *resBlock) backward(dy []float32) []float32 {
 	})
 	d := r.bn2.backward(r.dsum)
 	d = r.conv2.backward(d)
+	if r.drop != nil {
+		d = r.drop.backward(d)
+	}
 	d = r.relu1.backward(d)
 	d = r.bn1.backward(d)
 	dmain := r.conv1.backward(d)
@@ -152,6 +160,36 @@ func (r *resBlock) backward(dy []float32) []float32 {
 		}
 	})
 	return r.dx
+}
+
+// SetBlockDropout puts dropout with probability p between the two convolutions of every residual block
+// of net (after the first ReLU), as wide residual networks do (Zagoruyko & Komodakis 2016); 0 removes
+// it. It acts in training only, so the network's tensors, model files and inference are unchanged.
+// The masks come from the network's dropout generator (SetDropoutSource).
+func SetBlockDropout(net Network, p float32) error {
+	s, ok := net.(*seqNet)
+	if !ok {
+		return fmt.Errorf("network type %T is not one of this package's", net)
+	}
+	if !(p >= 0 && p < 1) {
+		return fmt.Errorf("block dropout %v: want a probability in [0, 1)", p)
+	}
+	blocks := 0
+	for _, l := range s.layers {
+		r, ok := l.(*resBlock)
+		if !ok {
+			continue
+		}
+		blocks++
+		r.drop = nil
+		if p > 0 {
+			r.drop = &dropout{tap: tap{label: r.label + ".drop"}, p: p, rng: s.rng}
+		}
+	}
+	if blocks == 0 {
+		return fmt.Errorf("%s has no residual blocks to put dropout in", s.arch)
+	}
+	return nil
 }
 
 // conv1x1 is a 1×1 convolution over a CNHW tensor: Y[cout][N·H·W] = W[cout][cin]·X[cin][N·H·W] + b,

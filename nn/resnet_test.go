@@ -72,7 +72,9 @@ func TestGradResBlock(t *testing.T) {
 		name    string
 		in, out int
 		train   bool
-	}{{"projection", 2, 3, true}, {"identity", 3, 3, true}, {"identity-eval", 3, 3, false}} {
+		drop    bool // with SetBlockDropout's dropout, on a fixed mask
+	}{{"projection", 2, 3, true, false}, {"identity", 3, 3, true, false}, {"identity-eval", 3, 3, false, false},
+		{"projection-dropout", 2, 3, true, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The block's two ReLUs act on sums the test cannot steer away from zero the way the
 			// single-layer checks do, so draw setups until every ReLU input is at least `margin` from
@@ -82,6 +84,15 @@ func TestGradResBlock(t *testing.T) {
 				rng := rand.New(rand.NewPCG(61, seed))
 				b := newBuilder("t", int64(seed))
 				r := b.block("blk", tc.in, tc.out, 2, 3)
+				if tc.drop {
+					mask := make([]float32, tc.out*2*2*3)
+					for i := range mask {
+						if i%3 != 1 {
+							mask[i] = 1 / (1 - 0.3)
+						}
+					}
+					r.drop = &dropout{tap: tap{label: "blk.drop"}, p: 0.3, fixedMask: mask}
+				}
 				if (r.down != nil) != (tc.in != tc.out) {
 					t.Fatalf("projection shortcut present = %v for %d→%d", r.down != nil, tc.in, tc.out)
 				}

@@ -144,6 +144,9 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if r.PreciseBN > 0 {
 		ch = append(ch, fmt.Sprintf("precise BN (%d batches)", r.PreciseBN))
 	}
+	if r.BlockDrop > 0 {
+		ch = append(ch, fmt.Sprintf("dropout %g in the blocks", r.BlockDrop))
+	}
 	if r.Erase > 0 {
 		ch = append(ch, fmt.Sprintf("random erasing (p %g)", r.Erase))
 	}

@@ -28,7 +28,7 @@ func TestAblationTable(t *testing.T) {
 	best.Epochs, best.Warmup, best.Augment, best.Scheduler = 30, 1, true, "linear warm-up 1 epochs, then cosine annealing to 0 (per step)"
 	put("08-resnet-best", &Metrics{Arch: "resnet", Recipe: best, History: hist(30), Test: Score{Acc: 0.9461}, WallSeconds: 800})
 	reg := study
-	reg.Epochs, reg.Erase, reg.Smoothing, reg.WeightDecay = 10, 0.5, 0.1, 0.05
+	reg.Epochs, reg.Erase, reg.Smoothing, reg.WeightDecay, reg.BlockDrop = 10, 0.5, 0.1, 0.05, 0.2
 	// Validation peaks at epoch 3, so patience 3 stops after 6 and patience 5 after 8; patience 8 runs
 	// all 10 epochs but still keeps epoch 3's weights, and patience 10 (≥ the epochs) is not replayed.
 	val := []float64{0.80, 0.85, 0.90, 0.88, 0.89, 0.87, 0.89, 0.885, 0.895, 0.899}
@@ -55,7 +55,7 @@ func TestAblationTable(t *testing.T) {
 		t.Errorf("best row's changes %q", got)
 	}
 	reg5 := a.Rows[4]
-	if reg5.Changes != "10 epochs, random erasing (p 0.5), label smoothing 0.1, AdamW weight decay 0.05" {
+	if reg5.Changes != "10 epochs, dropout 0.2 in the blocks, random erasing (p 0.5), label smoothing 0.1, AdamW weight decay 0.05" {
 		t.Errorf("regularized row's changes %q", reg5.Changes)
 	}
 	wantES := []EarlyStopReplay{{Patience: 3, StoppedEpoch: 6, BestEpoch: 3, TestAcc: 0.82}, {Patience: 5, StoppedEpoch: 8, BestEpoch: 3, TestAcc: 0.82},

@@ -44,7 +44,7 @@ func TestResumeIdentical(t *testing.T) {
 		{"cnn-augment-cosine-early", func(c *Config) {
 			c.Arch, c.Epochs, c.Schedule, c.Warmup, c.Patience, c.Augment = "cnn", 3, "cosine", 1, 2, true
 		}, 1},
-		{"resnet-plateau-precisebn", func(c *Config) { c.Arch, c.Epochs, c.PreciseBN = "resnet", 2, 3 }, 1},
+		{"resnet-plateau-precisebn-blockdropout", func(c *Config) { c.Arch, c.Epochs, c.PreciseBN, c.BlockDropout = "resnet", 2, 3, 0.2 }, 1},
 		{"cnn-erase-smoothing-decay", func(c *Config) {
 			c.Arch, c.Epochs, c.Erase, c.LabelSmoothing, c.WeightDecay, c.TestEachEpoch = "cnn", 3, 0.5, 0.1, 0.05, true
 		}, 2},
@@ -201,21 +201,28 @@ func TestEarlyStopReplayExact(t *testing.T) {
 	}
 }
 
-// TestRegularizersTakeEffect: each of weight decay, label smoothing and random erasing changes the
-// weights a run ends with, and the recipe records it.
+// TestRegularizersTakeEffect: each of weight decay, label smoothing, random erasing and block dropout
+// changes the weights a run ends with, and the recipe records it.
 func TestRegularizersTakeEffect(t *testing.T) {
 	d := smallData(t, 8, 256, 64)
 	cfg := DefaultConfig("ann")
 	cfg.Epochs, cfg.Seed, cfg.OutDir = 1, 8, ""
-	_, base, err := Run(cfg, d)
-	if err != nil {
-		t.Fatal(err)
+	base := map[string]nn.Network{}
+	for _, arch := range []string{"ann", "resnet"} {
+		c := cfg
+		c.Arch = arch
+		_, net, err := Run(c, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base[arch] = net
 	}
 	for _, tc := range []struct {
 		name string
 		mod  func(*Config)
 		ok   func(Recipe) bool
 	}{
+		{"block dropout", func(c *Config) { c.Arch, c.BlockDropout = "resnet", 0.2 }, func(r Recipe) bool { return r.BlockDrop == 0.2 }},
 		{"weight decay", func(c *Config) { c.WeightDecay = 0.1 }, func(r Recipe) bool {
 			return r.WeightDecay == 0.1 && strings.HasPrefix(r.Optimizer, "AdamW(") && strings.Contains(r.Optimizer, "weight_decay=0.1")
 		}},
@@ -233,7 +240,7 @@ func TestRegularizersTakeEffect(t *testing.T) {
 		if !tc.ok(m.Recipe) {
 			t.Errorf("%s: recipe %+v", tc.name, m.Recipe)
 		}
-		if reflect.DeepEqual(netState(net)[0].Value, netState(base)[0].Value) {
+		if reflect.DeepEqual(netState(net)[0].Value, netState(base[c.Arch])[0].Value) {
 			t.Errorf("%s: the weights are those of the plain run", tc.name)
 		}
 		if c.fingerprint(d) == cfg.fingerprint(d) {

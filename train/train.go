@@ -46,6 +46,9 @@ type Config struct {
 	WeightDecay    float64
 	LabelSmoothing float64
 	Erase          float64
+	// BlockDropout is the residual CNN's dropout between each block's two convolutions
+	// (nn.SetBlockDropout); training only, so the model file is the same network.
+	BlockDropout float64
 	// TestEachEpoch also evaluates the test set after every epoch, into the history. It is for
 	// measuring (what early stopping with any patience would have kept and scored, replayed from one
 	// run: ReplayEarlyStop); nothing in the run reads it.
@@ -138,6 +141,7 @@ type Recipe struct {
 	WeightDecay float64 `json:"weight_decay,omitempty"`
 	Smoothing   float64 `json:"label_smoothing,omitempty"`
 	Erase       float64 `json:"random_erasing,omitempty"`
+	BlockDrop   float64 `json:"block_dropout,omitempty"`
 }
 
 // Metrics is everything a run measured; it is written as <arch>.metrics.json.
@@ -210,6 +214,7 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			Loss:        "softmax cross-entropy",
 			Warmup:      cfg.Warmup, Patience: cfg.Patience, Augment: cfg.Augment, PreciseBN: cfg.PreciseBN,
 			WeightDecay: cfg.WeightDecay, Smoothing: cfg.LabelSmoothing, Erase: cfg.Erase,
+			BlockDrop: cfg.BlockDropout,
 		},
 		Mean: d.Mean, Std: d.Std, Classes: dataset.ClassNames(),
 		Threads: runtime.GOMAXPROCS(0), Kernels: kernels.Current().Name,
@@ -230,6 +235,11 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 	dropSrc := nn.DropoutSource(cfg.Seed)
 	if err := nn.SetDropoutSource(net, dropSrc); err != nil {
 		return nil, nil, err
+	}
+	if cfg.BlockDropout > 0 {
+		if err := nn.SetBlockDropout(net, float32(cfg.BlockDropout)); err != nil {
+			return nil, nil, err
+		}
 	}
 	var early *EarlyStop
 	if cfg.Patience > 0 {
@@ -458,6 +468,10 @@ func (cfg Config) validate(d Data) error {
 		return fmt.Errorf("label smoothing must be in [0, 1), not %v", cfg.LabelSmoothing)
 	case !(cfg.Erase >= 0 && cfg.Erase <= 1):
 		return fmt.Errorf("random-erasing probability must be in [0, 1], not %v", cfg.Erase)
+	case !(cfg.BlockDropout >= 0 && cfg.BlockDropout < 1):
+		return fmt.Errorf("block dropout must be in [0, 1), not %v", cfg.BlockDropout)
+	case cfg.BlockDropout > 0 && cfg.Arch != "resnet":
+		return fmt.Errorf("block dropout is for the residual CNN (resnet), not %s", cfg.Arch)
 	}
 	return nil
 }
@@ -482,6 +496,9 @@ func (cfg Config) fingerprint(d Data) string {
 	}
 	if cfg.Erase > 0 {
 		fp += fmt.Sprintf(" erase=%g", cfg.Erase)
+	}
+	if cfg.BlockDropout > 0 {
+		fp += fmt.Sprintf(" block_dropout=%g", cfg.BlockDropout)
 	}
 	return fp
 }

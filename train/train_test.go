@@ -264,6 +264,8 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.WeightDecay = 1000 }, "weight decay"},
 		{func(c *Config) { c.LabelSmoothing = 1 }, "label smoothing"},
 		{func(c *Config) { c.Erase = math.NaN() }, "random-erasing"},
+		{func(c *Config) { c.BlockDropout = 0.2 }, "block dropout is for the residual CNN"},
+		{func(c *Config) { c.Arch, c.BlockDropout = "resnet", 1 }, "block dropout must be"},
 	} {
 		cfg := DefaultConfig("ann")
 		cfg.OutDir = ""

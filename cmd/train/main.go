@@ -5,7 +5,7 @@
 //	train [--model ann|cnn|all] [--epochs 18] [--batch 128] [--lr 0.001] [--seed 1]
 //	      [--data DIR] [--out out] [--limit N] [--threads N] [--download]
 //	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N] [--augment] [--precise-bn N]
-//	      [--weight-decay W] [--label-smoothing E] [--erase P] [--test-each-epoch] [--resume]
+//	      [--weight-decay W] [--label-smoothing E] [--erase P] [--block-dropout P] [--test-each-epoch] [--resume]
 //
 // --model resnet trains issue 6's compact residual CNN (not part of "all", the study's two models).
 package main
@@ -55,6 +55,7 @@ type options struct {
 	decay    float64
 	smooth   float64
 	erase    float64
+	blkDrop  float64
 	testEach bool
 	resume   bool
 	isa      string
@@ -118,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.decay, "weight-decay", 0, "decoupled weight decay: the optimizer becomes PyTorch's AdamW with this weight_decay (0: Adam, the study's)")
 	fs.Float64Var(&o.smooth, "label-smoothing", 0, "label smoothing of the cross-entropy's targets, as PyTorch's CrossEntropyLoss(label_smoothing=…) (0: off)")
 	fs.Float64Var(&o.erase, "erase", 0, "random erasing: the probability that a training image gets a rectangle of random pixels (0: off; 0.5 is the paper's)")
+	fs.Float64Var(&o.blkDrop, "block-dropout", 0, "resnet: dropout with this probability between each residual block's two convolutions (training only; 0: off)")
 	fs.BoolVar(&o.testEach, "test-each-epoch", false, "also record the test accuracy after every epoch (for measuring early stopping; the run never reads it)")
 	fs.StringVar(&o.isa, "isa", "", "force a kernel set (avx512, avx2, neon, generic; default: the best this CPU runs)")
 	fs.StringVar(&o.blas, "blas", "kernels", "matrix products on: kernels (this kit's SGEMM) or gonum (gonum's pure-Go BLAS, for comparison)")
@@ -154,6 +156,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--label-smoothing %v: want a number in [0, 1)", o.smooth)
 	case !(o.erase >= 0 && o.erase <= 1):
 		return o, fmt.Errorf("--erase %v: want a probability in [0, 1]", o.erase)
+	case !(o.blkDrop >= 0 && o.blkDrop < 1):
+		return o, fmt.Errorf("--block-dropout %v: want a probability in [0, 1)", o.blkDrop)
+	case o.blkDrop > 0 && o.model != "resnet":
+		return o, fmt.Errorf("--block-dropout is for --model resnet, not %s", o.model)
 	case o.epochs < 1:
 		return o, fmt.Errorf("--epochs %d: want at least 1", o.epochs)
 	case o.batch < 2:
@@ -222,7 +228,7 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		cfg := train.Config{Arch: arch, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, OutDir: o.out,
 			Observer: newProgress(stdout, stderr),
 			Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, Augment: o.augment, PreciseBN: o.bnStats,
-			WeightDecay: o.decay, LabelSmoothing: o.smooth, Erase: o.erase, TestEachEpoch: o.testEach,
+			WeightDecay: o.decay, LabelSmoothing: o.smooth, Erase: o.erase, BlockDropout: o.blkDrop, TestEachEpoch: o.testEach,
 			Resume: o.resume}
 		m, _, err := train.Run(cfg, data)
 		if err != nil {

@@ -44,6 +44,8 @@ func TestErrors(t *testing.T) {
 		{[]string{"--weight-decay", "2000"}, "--lr × it below 1"},
 		{[]string{"--label-smoothing", "1"}, "--label-smoothing 1"},
 		{[]string{"--erase", "1.5"}, "--erase 1.5"},
+		{[]string{"--block-dropout", "1"}, "--block-dropout 1"},
+		{[]string{"--model", "cnn", "--block-dropout", "0.2"}, "--block-dropout is for --model resnet"},
 		{[]string{"--epochs", "0"}, "--epochs 0"},
 		{[]string{"--batch", "1"}, "--batch 1"},
 		{[]string{"--lr", "-0.1"}, "--lr -0.1"},
