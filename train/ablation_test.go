@@ -58,14 +58,15 @@ func TestAblationTable(t *testing.T) {
 	if reg5.Changes != "10 epochs, dropout 0.2 in the blocks, random erasing (p 0.5), label smoothing 0.1, AdamW weight decay 0.05" {
 		t.Errorf("regularized row's changes %q", reg5.Changes)
 	}
-	wantES := []EarlyStopReplay{{Patience: 3, StoppedEpoch: 6, BestEpoch: 3, TestAcc: 0.82}, {Patience: 5, StoppedEpoch: 8, BestEpoch: 3, TestAcc: 0.82},
-		{Patience: 8, StoppedEpoch: 10, BestEpoch: 3, TestAcc: 0.82}}
+	wantES := []EarlyStopReplay{{Patience: 3, StoppedEpoch: 6, BestEpoch: 3, TestAcc: 0.82, LastTestAcc: 0.85},
+		{Patience: 5, StoppedEpoch: 8, BestEpoch: 3, TestAcc: 0.82, LastTestAcc: 0.87},
+		{Patience: 8, StoppedEpoch: 10, BestEpoch: 3, TestAcc: 0.82, LastTestAcc: 0.89}}
 	if len(reg5.EarlyStop) != 3 {
 		t.Fatalf("replay %+v, want %+v", reg5.EarlyStop, wantES)
 	}
 	for i, w := range wantES {
 		g := reg5.EarlyStop[i]
-		if g.Patience != w.Patience || g.StoppedEpoch != w.StoppedEpoch || g.BestEpoch != w.BestEpoch || !near(g.TestAcc, w.TestAcc) || !near(g.DeltaTestPts, -7) {
+		if g.Patience != w.Patience || g.StoppedEpoch != w.StoppedEpoch || g.BestEpoch != w.BestEpoch || !near(g.TestAcc, w.TestAcc) || !near(g.DeltaTestPts, -7) || !near(g.LastTestAcc, w.LastTestAcc) {
 			t.Errorf("replay %d: %+v, want %+v and Δ −7 pts", i, g, w)
 		}
 	}
@@ -81,7 +82,7 @@ func TestAblationTable(t *testing.T) {
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "ablation.md"))
 	for _, want := range []string{"| 03-resnet-early | resnet | early stopping (patience 3) | 11/18 (kept 8) | 93.45% | -0.05 pts |",
-		"| 08-resnet-best | resnet |", "+1.11 pts", "| 09-resnet-reg | 5 | 8/10 | 3 | 82.00% | -7.00 pts | 2 (20%) |", "| 01-cnn-study | cnn | none | 18/18 | 93.00% | +0.00 pts |"} {
+		"| 08-resnet-best | resnet |", "+1.11 pts", "| 09-resnet-reg | 5 | 8/10 | 3 | 82.00% | -7.00 pts | 2 (20%) | 87.00% |", "| 01-cnn-study | cnn | none | 18/18 | 93.00% | +0.00 pts |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("ablation.md lacks %q:\n%s", want, md)
 		}
