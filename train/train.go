@@ -436,12 +436,30 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 
 func recipeMeta(m *Metrics) map[string]string {
 	r := m.Recipe
-	return map[string]string{
+	meta := map[string]string{
 		"epochs": strconv.Itoa(r.Epochs), "batch": strconv.Itoa(r.Batch),
 		"lr": strconv.FormatFloat(r.LR, 'g', -1, 64), "seed": strconv.FormatInt(r.Seed, 10),
 		"train_images": strconv.Itoa(r.TrainImages), "optimizer": r.Optimizer, "scheduler": r.Scheduler,
 		"loss": r.Loss, "test_acc": strconv.FormatFloat(m.Test.Acc, 'f', 6, 64),
 	}
+	// The options that change the weights, under the metrics file's names, only when set: a model
+	// file should say how it was trained without the metrics file beside it.
+	opt := func(k string, v float64) {
+		if v != 0 {
+			meta[k] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+	}
+	opt("warmup_epochs", float64(r.Warmup))
+	opt("early_stop_patience", float64(r.Patience))
+	opt("precise_bn_batches", float64(r.PreciseBN))
+	opt("weight_decay", r.WeightDecay)
+	opt("label_smoothing", r.Smoothing)
+	opt("random_erasing", r.Erase)
+	opt("block_dropout", r.BlockDrop)
+	if r.Augment {
+		meta["augment"] = "crop+flip"
+	}
+	return meta
 }
 
 func (cfg Config) validate(d Data) error {

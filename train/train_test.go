@@ -314,3 +314,23 @@ func TestSummaryTable(t *testing.T) {
 		t.Fatalf("one-model table:\n%s", one.Table())
 	}
 }
+
+// A model file names the options that changed its weights, and only those.
+func TestRecipeMetaOptions(t *testing.T) {
+	plain := recipeMeta(&Metrics{Recipe: Recipe{Epochs: 18, Batch: 128, LR: 1e-3}})
+	for _, k := range []string{"augment", "weight_decay", "label_smoothing", "random_erasing", "block_dropout", "warmup_epochs", "early_stop_patience", "precise_bn_batches"} {
+		if v, ok := plain[k]; ok {
+			t.Errorf("study recipe: meta has %s=%q, want it absent", k, v)
+		}
+	}
+	m := recipeMeta(&Metrics{Recipe: Recipe{Epochs: 66, Batch: 128, LR: 3e-3, Augment: true, Erase: 0.5,
+		Smoothing: 0.1, WeightDecay: 0.05, BlockDrop: 0.2, Warmup: 1, Patience: 5, PreciseBN: 50}})
+	want := map[string]string{"augment": "crop+flip", "random_erasing": "0.5", "label_smoothing": "0.1",
+		"weight_decay": "0.05", "block_dropout": "0.2", "warmup_epochs": "1", "early_stop_patience": "5",
+		"precise_bn_batches": "50", "epochs": "66", "lr": "0.003"}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("meta[%s] = %q, want %q", k, m[k], v)
+		}
+	}
+}
