@@ -147,6 +147,9 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if r.PreciseBN > 0 {
 		ch = append(ch, fmt.Sprintf("precise BN (%d batches)", r.PreciseBN))
 	}
+	if r.Init == "kaiming" {
+		ch = append(ch, "kaiming (fan-out) init")
+	}
 	if r.BlockDrop > 0 {
 		ch = append(ch, fmt.Sprintf("dropout %g in the blocks", r.BlockDrop))
 	}

@@ -44,7 +44,9 @@ func TestResumeIdentical(t *testing.T) {
 		{"cnn-augment-cosine-early", func(c *Config) {
 			c.Arch, c.Epochs, c.Schedule, c.Warmup, c.Patience, c.Augment = "cnn", 3, "cosine", 1, 2, true
 		}, 1},
-		{"resnet-plateau-precisebn-blockdropout", func(c *Config) { c.Arch, c.Epochs, c.PreciseBN, c.BlockDropout = "resnet", 2, 3, 0.2 }, 1},
+		{"resnet-plateau-precisebn-blockdropout-kaiming", func(c *Config) {
+			c.Arch, c.Epochs, c.PreciseBN, c.BlockDropout, c.Init = "resnet", 2, 3, 0.2, "kaiming"
+		}, 1},
 		{"cnn-erase-smoothing-decay", func(c *Config) {
 			c.Arch, c.Epochs, c.Erase, c.LabelSmoothing, c.WeightDecay, c.TestEachEpoch = "cnn", 3, 0.5, 0.1, 0.05, true
 		}, 2},
@@ -230,6 +232,7 @@ func TestRegularizersTakeEffect(t *testing.T) {
 			return r.Smoothing == 0.1 && strings.Contains(r.Loss, "label smoothing 0.1")
 		}},
 		{"erasing", func(c *Config) { c.Erase = 0.5 }, func(r Recipe) bool { return r.Erase == 0.5 }},
+		{"kaiming init", func(c *Config) { c.Arch, c.Init = "resnet", "kaiming" }, func(r Recipe) bool { return r.Init == "kaiming" }},
 	} {
 		c := cfg
 		tc.mod(&c)
@@ -246,6 +249,18 @@ func TestRegularizersTakeEffect(t *testing.T) {
 		if c.fingerprint(d) == cfg.fingerprint(d) {
 			t.Errorf("%s: a checkpoint of the plain run would resume this one", tc.name)
 		}
+	}
+	// --init pytorch names the default: the same run, recipe and fingerprint as no --init.
+	c := cfg
+	c.Arch, c.Init = "resnet", "pytorch"
+	m, net, err := Run(c, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := cfg
+	plain.Arch = "resnet"
+	if m.Recipe.Init != "" || c.fingerprint(d) != plain.fingerprint(d) || !reflect.DeepEqual(netState(net), netState(base["resnet"])) {
+		t.Errorf("init pytorch differs from the default: recipe init %q", m.Recipe.Init)
 	}
 }
 

@@ -49,6 +49,9 @@ type Config struct {
 	// BlockDropout is the residual CNN's dropout between each block's two convolutions
 	// (nn.SetBlockDropout); training only, so the model file is the same network.
 	BlockDropout float64
+	// Init "kaiming" redraws the convolutions' weights as torchvision's ResNet does
+	// (nn.InitKaimingFanOut); "" or "pytorch" keeps PyTorch's layer defaults, the study's.
+	Init string
 	// TestEachEpoch also evaluates the test set after every epoch, into the history. It is for
 	// measuring (what early stopping with any patience would have kept and scored, replayed from one
 	// run: ReplayEarlyStop); nothing in the run reads it.
@@ -142,6 +145,7 @@ type Recipe struct {
 	Smoothing   float64 `json:"label_smoothing,omitempty"`
 	Erase       float64 `json:"random_erasing,omitempty"`
 	BlockDrop   float64 `json:"block_dropout,omitempty"`
+	Init        string  `json:"init,omitempty"` // "kaiming"; empty: PyTorch's defaults
 }
 
 // Metrics is everything a run measured; it is written as <arch>.metrics.json.
@@ -203,6 +207,10 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	recipeInit := cfg.Init // only a change from the study's defaults is recorded
+	if recipeInit == "pytorch" {
+		recipeInit = ""
+	}
 	m := &Metrics{
 		Arch:   cfg.Arch,
 		Params: net.ParamCount(),
@@ -214,7 +222,7 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			Loss:        "softmax cross-entropy",
 			Warmup:      cfg.Warmup, Patience: cfg.Patience, Augment: cfg.Augment, PreciseBN: cfg.PreciseBN,
 			WeightDecay: cfg.WeightDecay, Smoothing: cfg.LabelSmoothing, Erase: cfg.Erase,
-			BlockDrop: cfg.BlockDropout,
+			BlockDrop: cfg.BlockDropout, Init: recipeInit,
 		},
 		Mean: d.Mean, Std: d.Std, Classes: dataset.ClassNames(),
 		Threads: runtime.GOMAXPROCS(0), Kernels: kernels.Current().Name,
@@ -235,6 +243,11 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 	dropSrc := nn.DropoutSource(cfg.Seed)
 	if err := nn.SetDropoutSource(net, dropSrc); err != nil {
 		return nil, nil, err
+	}
+	if cfg.Init == "kaiming" {
+		if err := nn.InitKaimingFanOut(net, cfg.Seed); err != nil {
+			return nil, nil, err
+		}
 	}
 	if cfg.BlockDropout > 0 {
 		if err := nn.SetBlockDropout(net, float32(cfg.BlockDropout)); err != nil {
@@ -456,6 +469,9 @@ func recipeMeta(m *Metrics) map[string]string {
 	opt("label_smoothing", r.Smoothing)
 	opt("random_erasing", r.Erase)
 	opt("block_dropout", r.BlockDrop)
+	if r.Init != "" {
+		meta["init"] = r.Init
+	}
 	if r.Augment {
 		meta["augment"] = "crop+flip"
 	}
@@ -488,6 +504,10 @@ func (cfg Config) validate(d Data) error {
 		return fmt.Errorf("random-erasing probability must be in [0, 1], not %v", cfg.Erase)
 	case !(cfg.BlockDropout >= 0 && cfg.BlockDropout < 1):
 		return fmt.Errorf("block dropout must be in [0, 1), not %v", cfg.BlockDropout)
+	case cfg.Init != "" && cfg.Init != "pytorch" && cfg.Init != "kaiming":
+		return fmt.Errorf("init must be pytorch or kaiming, not %q", cfg.Init)
+	case cfg.Init == "kaiming" && cfg.Arch == "ann":
+		return errors.New("kaiming init is for the convolutional networks (cnn, resnet), not ann")
 	case cfg.BlockDropout > 0 && cfg.Arch != "resnet":
 		return fmt.Errorf("block dropout is for the residual CNN (resnet), not %s", cfg.Arch)
 	}
@@ -514,6 +534,9 @@ func (cfg Config) fingerprint(d Data) string {
 	}
 	if cfg.Erase > 0 {
 		fp += fmt.Sprintf(" erase=%g", cfg.Erase)
+	}
+	if cfg.Init == "kaiming" {
+		fp += " init=kaiming"
 	}
 	if cfg.BlockDropout > 0 {
 		fp += fmt.Sprintf(" block_dropout=%g", cfg.BlockDropout)

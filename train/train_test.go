@@ -265,6 +265,8 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.LabelSmoothing = 1 }, "label smoothing"},
 		{func(c *Config) { c.Erase = math.NaN() }, "random-erasing"},
 		{func(c *Config) { c.BlockDropout = 0.2 }, "block dropout is for the residual CNN"},
+		{func(c *Config) { c.Init = "xavier" }, `init must be pytorch or kaiming, not "xavier"`},
+		{func(c *Config) { c.Arch, c.Init = "ann", "kaiming" }, "kaiming init is for the convolutional networks"},
 		{func(c *Config) { c.Arch, c.BlockDropout = "resnet", 1 }, "block dropout must be"},
 	} {
 		cfg := DefaultConfig("ann")

@@ -56,6 +56,7 @@ type options struct {
 	smooth   float64
 	erase    float64
 	blkDrop  float64
+	init     string
 	testEach bool
 	resume   bool
 	isa      string
@@ -120,6 +121,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.smooth, "label-smoothing", 0, "label smoothing of the cross-entropy's targets, as PyTorch's CrossEntropyLoss(label_smoothing=…) (0: off)")
 	fs.Float64Var(&o.erase, "erase", 0, "random erasing: the probability that a training image gets a rectangle of random pixels (0: off; 0.5 is the paper's)")
 	fs.Float64Var(&o.blkDrop, "block-dropout", 0, "resnet: dropout with this probability between each residual block's two convolutions (training only; 0: off)")
+	fs.StringVar(&o.init, "init", "pytorch", "convolution weights' initialization: pytorch (the layers' defaults, the study's) or kaiming (torchvision ResNet's kaiming_normal_, fan_out)")
 	fs.BoolVar(&o.testEach, "test-each-epoch", false, "also record the test accuracy after every epoch (for measuring early stopping; the run never reads it)")
 	fs.StringVar(&o.isa, "isa", "", "force a kernel set (avx512, avx2, neon, generic; default: the best this CPU runs)")
 	fs.StringVar(&o.blas, "blas", "kernels", "matrix products on: kernels (this kit's SGEMM) or gonum (gonum's pure-Go BLAS, for comparison)")
@@ -158,6 +160,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--erase %v: want a probability in [0, 1]", o.erase)
 	case !(o.blkDrop >= 0 && o.blkDrop < 1):
 		return o, fmt.Errorf("--block-dropout %v: want a probability in [0, 1)", o.blkDrop)
+	case o.init != "pytorch" && o.init != "kaiming":
+		return o, fmt.Errorf("--init %q: want pytorch or kaiming", o.init)
+	case o.init == "kaiming" && o.model == "ann":
+		return o, errors.New("--init kaiming is for the convolutional networks (--model cnn or resnet), not ann")
 	case o.blkDrop > 0 && o.model != "resnet":
 		return o, fmt.Errorf("--block-dropout is for --model resnet, not %s", o.model)
 	case o.epochs < 1:
@@ -228,7 +234,7 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		cfg := train.Config{Arch: arch, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, OutDir: o.out,
 			Observer: newProgress(stdout, stderr),
 			Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, Augment: o.augment, PreciseBN: o.bnStats,
-			WeightDecay: o.decay, LabelSmoothing: o.smooth, Erase: o.erase, BlockDropout: o.blkDrop, TestEachEpoch: o.testEach,
+			WeightDecay: o.decay, LabelSmoothing: o.smooth, Erase: o.erase, BlockDropout: o.blkDrop, Init: o.init, TestEachEpoch: o.testEach,
 			Resume: o.resume}
 		m, _, err := train.Run(cfg, data)
 		if err != nil {
