@@ -49,3 +49,25 @@ func InitKaimingFanOut(net Network, seed int64) error {
 	}
 	return nil
 }
+
+// ZeroInitResidual sets the scale γ of every residual block's last BatchNorm to zero, so each block
+// starts as its shortcut alone (identity, or the projection) and the network as a shallower one:
+// torchvision's ResNet(zero_init_residual=True), from Goyal et al. 2017 ("Accurate, Large Minibatch
+// SGD", §5.1). The residual branches still learn, through γ's gradient first.
+func ZeroInitResidual(net Network) error {
+	s, ok := net.(*seqNet)
+	if !ok {
+		return fmt.Errorf("network type %T is not one of this package's", net)
+	}
+	blocks := 0
+	for _, l := range s.layers {
+		if r, ok := l.(*resBlock); ok {
+			clear(r.bn2.gamma.Value)
+			blocks++
+		}
+	}
+	if blocks == 0 {
+		return fmt.Errorf("%s has no residual blocks", s.arch)
+	}
+	return nil
+}

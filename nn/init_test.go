@@ -66,3 +66,56 @@ func TestInitKaimingFanOut(t *testing.T) {
 		t.Errorf("ann: err %v, want one saying it has no convolutions", err)
 	}
 }
+
+// With γ = 0 in each block's last BatchNorm every block starts as its shortcut: nothing flows back
+// into a residual branch except γ's and β's own gradients, and no other tensor is touched.
+func TestZeroInitResidual(t *testing.T) {
+	before, _ := New("resnet", 1)
+	net, _ := New("resnet", 1)
+	if err := ZeroInitResidual(net); err != nil {
+		t.Fatal(err)
+	}
+	zeroed := 0
+	for i, p := range net.Params() {
+		if strings.HasSuffix(p.Name, ".bn2.weight") {
+			zeroed++
+			if slices.ContainsFunc(p.Value, func(v float32) bool { return v != 0 }) {
+				t.Errorf("%s not zeroed", p.Name)
+			}
+		} else if !slices.Equal(p.Value, before.Params()[i].Value) {
+			t.Errorf("%s changed; only the blocks' bn2.weight may", p.Name)
+		}
+	}
+	if zeroed != 3 {
+		t.Fatalf("zeroed %d bn2.weight tensors, want the 3 blocks'", zeroed)
+	}
+
+	const n = 4
+	x := make([]float32, n*ImageSize)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i) * 0.37))
+	}
+	net.Forward(x, n, true)
+	dl := make([]float32, n*NumClasses)
+	for i := range dl {
+		dl[i] = float32(math.Cos(float64(i) * 0.91))
+	}
+	net.Backward(dl)
+	for _, p := range net.Params() {
+		inBranch := strings.Contains(p.Name, ".conv") || strings.Contains(p.Name, ".bn1.")
+		nonzero := slices.ContainsFunc(p.Grad, func(v float32) bool { return v != 0 })
+		switch {
+		case strings.HasPrefix(p.Name, "layer") && inBranch && nonzero:
+			t.Errorf("%s has a gradient; a zero-initialized block's branch must have none", p.Name)
+		case strings.Contains(p.Name, ".bn2.") && !nonzero:
+			t.Errorf("%s has no gradient; the branch could never start learning", p.Name)
+		case strings.HasPrefix(p.Name, "stem.conv") && !nonzero:
+			t.Errorf("%s has no gradient; the shortcuts must carry it", p.Name)
+		}
+	}
+
+	ann, _ := New("ann", 1)
+	if err := ZeroInitResidual(ann); err == nil || !strings.Contains(err.Error(), "no residual blocks") {
+		t.Errorf("ann: err %v, want one saying it has no residual blocks", err)
+	}
+}

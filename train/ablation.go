@@ -150,6 +150,9 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if r.Init == "kaiming" {
 		ch = append(ch, "kaiming (fan-out) init")
 	}
+	if r.ZeroInitRes {
+		ch = append(ch, "blocks zero-initialized")
+	}
 	if r.BlockDrop > 0 {
 		ch = append(ch, fmt.Sprintf("dropout %g in the blocks", r.BlockDrop))
 	}

@@ -44,8 +44,9 @@ func TestResumeIdentical(t *testing.T) {
 		{"cnn-augment-cosine-early", func(c *Config) {
 			c.Arch, c.Epochs, c.Schedule, c.Warmup, c.Patience, c.Augment = "cnn", 3, "cosine", 1, 2, true
 		}, 1},
-		{"resnet-plateau-precisebn-blockdropout-kaiming", func(c *Config) {
+		{"resnet-plateau-precisebn-blockdropout-kaiming-zeroinit", func(c *Config) {
 			c.Arch, c.Epochs, c.PreciseBN, c.BlockDropout, c.Init = "resnet", 2, 3, 0.2, "kaiming"
+			c.ZeroInitResidual = true
 		}, 1},
 		{"cnn-erase-smoothing-decay", func(c *Config) {
 			c.Arch, c.Epochs, c.Erase, c.LabelSmoothing, c.WeightDecay, c.TestEachEpoch = "cnn", 3, 0.5, 0.1, 0.05, true
@@ -233,6 +234,7 @@ func TestRegularizersTakeEffect(t *testing.T) {
 		}},
 		{"erasing", func(c *Config) { c.Erase = 0.5 }, func(r Recipe) bool { return r.Erase == 0.5 }},
 		{"kaiming init", func(c *Config) { c.Arch, c.Init = "resnet", "kaiming" }, func(r Recipe) bool { return r.Init == "kaiming" }},
+		{"zero-init residual", func(c *Config) { c.Arch, c.ZeroInitResidual = "resnet", true }, func(r Recipe) bool { return r.ZeroInitRes }},
 	} {
 		c := cfg
 		tc.mod(&c)

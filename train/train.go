@@ -52,6 +52,9 @@ type Config struct {
 	// Init "kaiming" redraws the convolutions' weights as torchvision's ResNet does
 	// (nn.InitKaimingFanOut); "" or "pytorch" keeps PyTorch's layer defaults, the study's.
 	Init string
+	// ZeroInitResidual starts each residual block as its shortcut alone (nn.ZeroInitResidual:
+	// torchvision's zero_init_residual=True).
+	ZeroInitResidual bool
 	// TestEachEpoch also evaluates the test set after every epoch, into the history. It is for
 	// measuring (what early stopping with any patience would have kept and scored, replayed from one
 	// run: ReplayEarlyStop); nothing in the run reads it.
@@ -146,6 +149,7 @@ type Recipe struct {
 	Erase       float64 `json:"random_erasing,omitempty"`
 	BlockDrop   float64 `json:"block_dropout,omitempty"`
 	Init        string  `json:"init,omitempty"` // "kaiming"; empty: PyTorch's defaults
+	ZeroInitRes bool    `json:"zero_init_residual,omitempty"`
 }
 
 // Metrics is everything a run measured; it is written as <arch>.metrics.json.
@@ -222,7 +226,7 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			Loss:        "softmax cross-entropy",
 			Warmup:      cfg.Warmup, Patience: cfg.Patience, Augment: cfg.Augment, PreciseBN: cfg.PreciseBN,
 			WeightDecay: cfg.WeightDecay, Smoothing: cfg.LabelSmoothing, Erase: cfg.Erase,
-			BlockDrop: cfg.BlockDropout, Init: recipeInit,
+			BlockDrop: cfg.BlockDropout, Init: recipeInit, ZeroInitRes: cfg.ZeroInitResidual,
 		},
 		Mean: d.Mean, Std: d.Std, Classes: dataset.ClassNames(),
 		Threads: runtime.GOMAXPROCS(0), Kernels: kernels.Current().Name,
@@ -246,6 +250,11 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 	}
 	if cfg.Init == "kaiming" {
 		if err := nn.InitKaimingFanOut(net, cfg.Seed); err != nil {
+			return nil, nil, err
+		}
+	}
+	if cfg.ZeroInitResidual {
+		if err := nn.ZeroInitResidual(net); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -472,6 +481,9 @@ func recipeMeta(m *Metrics) map[string]string {
 	if r.Init != "" {
 		meta["init"] = r.Init
 	}
+	if r.ZeroInitRes {
+		meta["zero_init_residual"] = "true"
+	}
 	if r.Augment {
 		meta["augment"] = "crop+flip"
 	}
@@ -508,6 +520,8 @@ func (cfg Config) validate(d Data) error {
 		return fmt.Errorf("init must be pytorch or kaiming, not %q", cfg.Init)
 	case cfg.Init == "kaiming" && cfg.Arch == "ann":
 		return errors.New("kaiming init is for the convolutional networks (cnn, resnet), not ann")
+	case cfg.ZeroInitResidual && cfg.Arch != "resnet":
+		return fmt.Errorf("zero-init of the residual blocks is for the residual CNN (resnet), not %s", cfg.Arch)
 	case cfg.BlockDropout > 0 && cfg.Arch != "resnet":
 		return fmt.Errorf("block dropout is for the residual CNN (resnet), not %s", cfg.Arch)
 	}
@@ -537,6 +551,9 @@ func (cfg Config) fingerprint(d Data) string {
 	}
 	if cfg.Init == "kaiming" {
 		fp += " init=kaiming"
+	}
+	if cfg.ZeroInitResidual {
+		fp += " zero_init_residual"
 	}
 	if cfg.BlockDropout > 0 {
 		fp += fmt.Sprintf(" block_dropout=%g", cfg.BlockDropout)

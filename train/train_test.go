@@ -268,6 +268,7 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Init = "xavier" }, `init must be pytorch or kaiming, not "xavier"`},
 		{func(c *Config) { c.Arch, c.Init = "ann", "kaiming" }, "kaiming init is for the convolutional networks"},
 		{func(c *Config) { c.Arch, c.BlockDropout = "resnet", 1 }, "block dropout must be"},
+		{func(c *Config) { c.Arch, c.ZeroInitResidual = "cnn", true }, "zero-init of the residual blocks is for the residual CNN (resnet), not cnn"},
 	} {
 		cfg := DefaultConfig("ann")
 		cfg.OutDir = ""
@@ -320,16 +321,16 @@ func TestSummaryTable(t *testing.T) {
 // A model file names the options that changed its weights, and only those.
 func TestRecipeMetaOptions(t *testing.T) {
 	plain := recipeMeta(&Metrics{Recipe: Recipe{Epochs: 18, Batch: 128, LR: 1e-3}})
-	for _, k := range []string{"augment", "weight_decay", "label_smoothing", "random_erasing", "block_dropout", "warmup_epochs", "early_stop_patience", "precise_bn_batches"} {
+	for _, k := range []string{"augment", "weight_decay", "label_smoothing", "random_erasing", "block_dropout", "warmup_epochs", "early_stop_patience", "precise_bn_batches", "init", "zero_init_residual"} {
 		if v, ok := plain[k]; ok {
 			t.Errorf("study recipe: meta has %s=%q, want it absent", k, v)
 		}
 	}
 	m := recipeMeta(&Metrics{Recipe: Recipe{Epochs: 66, Batch: 128, LR: 3e-3, Augment: true, Erase: 0.5,
-		Smoothing: 0.1, WeightDecay: 0.05, BlockDrop: 0.2, Warmup: 1, Patience: 5, PreciseBN: 50}})
+		Smoothing: 0.1, WeightDecay: 0.05, BlockDrop: 0.2, Warmup: 1, Patience: 5, PreciseBN: 50, Init: "kaiming", ZeroInitRes: true}})
 	want := map[string]string{"augment": "crop+flip", "random_erasing": "0.5", "label_smoothing": "0.1",
 		"weight_decay": "0.05", "block_dropout": "0.2", "warmup_epochs": "1", "early_stop_patience": "5",
-		"precise_bn_batches": "50", "epochs": "66", "lr": "0.003"}
+		"precise_bn_batches": "50", "init": "kaiming", "zero_init_residual": "true", "epochs": "66", "lr": "0.003"}
 	for k, v := range want {
 		if m[k] != v {
 			t.Errorf("meta[%s] = %q, want %q", k, m[k], v)

@@ -57,6 +57,7 @@ type options struct {
 	erase    float64
 	blkDrop  float64
 	init     string
+	zeroRes  bool
 	testEach bool
 	resume   bool
 	isa      string
@@ -121,6 +122,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.smooth, "label-smoothing", 0, "label smoothing of the cross-entropy's targets, as PyTorch's CrossEntropyLoss(label_smoothing=…) (0: off)")
 	fs.Float64Var(&o.erase, "erase", 0, "random erasing: the probability that a training image gets a rectangle of random pixels (0: off; 0.5 is the paper's)")
 	fs.Float64Var(&o.blkDrop, "block-dropout", 0, "resnet: dropout with this probability between each residual block's two convolutions (training only; 0: off)")
+	fs.BoolVar(&o.zeroRes, "zero-init-residual", false, "resnet: start each residual block as its shortcut (its last BatchNorm's scale zero), as torchvision's zero_init_residual")
 	fs.StringVar(&o.init, "init", "pytorch", "convolution weights' initialization: pytorch (the layers' defaults, the study's) or kaiming (torchvision ResNet's kaiming_normal_, fan_out)")
 	fs.BoolVar(&o.testEach, "test-each-epoch", false, "also record the test accuracy after every epoch (for measuring early stopping; the run never reads it)")
 	fs.StringVar(&o.isa, "isa", "", "force a kernel set (avx512, avx2, neon, generic; default: the best this CPU runs)")
@@ -164,6 +166,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--init %q: want pytorch or kaiming", o.init)
 	case o.init == "kaiming" && o.model == "ann":
 		return o, errors.New("--init kaiming is for the convolutional networks (--model cnn or resnet), not ann")
+	case o.zeroRes && o.model != "resnet":
+		return o, fmt.Errorf("--zero-init-residual is for --model resnet, not %s", o.model)
 	case o.blkDrop > 0 && o.model != "resnet":
 		return o, fmt.Errorf("--block-dropout is for --model resnet, not %s", o.model)
 	case o.epochs < 1:
@@ -234,7 +238,7 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		cfg := train.Config{Arch: arch, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, OutDir: o.out,
 			Observer: newProgress(stdout, stderr),
 			Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, Augment: o.augment, PreciseBN: o.bnStats,
-			WeightDecay: o.decay, LabelSmoothing: o.smooth, Erase: o.erase, BlockDropout: o.blkDrop, Init: o.init, TestEachEpoch: o.testEach,
+			WeightDecay: o.decay, LabelSmoothing: o.smooth, Erase: o.erase, BlockDropout: o.blkDrop, Init: o.init, ZeroInitResidual: o.zeroRes, TestEachEpoch: o.testEach,
 			Resume: o.resume}
 		m, _, err := train.Run(cfg, data)
 		if err != nil {

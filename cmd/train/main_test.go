@@ -48,6 +48,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"--init", "xavier"}, `--init "xavier": want pytorch or kaiming`},
 		{[]string{"--model", "ann", "--init", "kaiming"}, "--init kaiming is for the convolutional networks"},
 		{[]string{"--model", "cnn", "--block-dropout", "0.2"}, "--block-dropout is for --model resnet"},
+		{[]string{"--model", "cnn", "--zero-init-residual"}, "--zero-init-residual is for --model resnet, not cnn"},
 		{[]string{"--epochs", "0"}, "--epochs 0"},
 		{[]string{"--batch", "1"}, "--batch 1"},
 		{[]string{"--lr", "-0.1"}, "--lr -0.1"},
