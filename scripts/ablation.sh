@@ -45,6 +45,9 @@ RUNS='
 24-resnet-blockdrop3|--model resnet --block-dropout 0.3 --test-each-epoch
 26-resnet-kaiming|--model resnet --init kaiming --test-each-epoch
 27-resnet-kaiming-blockdrop2|--model resnet --init kaiming --block-dropout 0.2 --test-each-epoch
+28-resnet-zeroinit|--model resnet --zero-init-residual --test-each-epoch
+29-resnet-torchvision-init|--model resnet --init kaiming --zero-init-residual --test-each-epoch
+30-resnet-study-seed2|--model resnet --seed 2 --test-each-epoch
 25-resnet-regularized66|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66
 '
 

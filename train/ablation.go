@@ -129,6 +129,9 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if r.Batch != 128 {
 		ch = append(ch, fmt.Sprintf("batch %d", r.Batch))
 	}
+	if r.Seed != 1 { // the study's recipe on another seed measures seed noise, not a change
+		ch = append(ch, fmt.Sprintf("seed %d", r.Seed))
+	}
 	switch {
 	case strings.HasPrefix(r.Scheduler, "OneCycleLR"):
 		ch = append(ch, "one-cycle schedule")

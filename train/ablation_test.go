@@ -17,7 +17,7 @@ func TestAblationTable(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	study := Recipe{Epochs: 18, Batch: 128, LR: 0.001, TrainImages: 54000, Scheduler: "ReduceLROnPlateau(…)"}
+	study := Recipe{Epochs: 18, Batch: 128, LR: 0.001, Seed: 1, TrainImages: 54000, Scheduler: "ReduceLROnPlateau(…)"}
 	hist := func(n int) []Epoch { return make([]Epoch, n) }
 	put("01-cnn-study", &Metrics{Arch: "cnn", Recipe: study, History: hist(18), Test: Score{Acc: 0.9300}, WallSeconds: 100})
 	put("02-resnet-study", &Metrics{Arch: "resnet", Recipe: study, History: hist(18), Test: Score{Acc: 0.9350}, WallSeconds: 400})
@@ -29,6 +29,7 @@ func TestAblationTable(t *testing.T) {
 	put("08-resnet-best", &Metrics{Arch: "resnet", Recipe: best, History: hist(30), Test: Score{Acc: 0.9461}, WallSeconds: 800})
 	reg := study
 	reg.Epochs, reg.Erase, reg.Smoothing, reg.WeightDecay, reg.BlockDrop = 10, 0.5, 0.1, 0.05, 0.2
+	reg.Seed, reg.Init, reg.ZeroInitRes = 2, "kaiming", true
 	// Validation peaks at epoch 3, so patience 3 stops after 6 and patience 5 after 8; patience 8 runs
 	// all 10 epochs but still keeps epoch 3's weights, and patience 10 (≥ the epochs) is not replayed.
 	val := []float64{0.80, 0.85, 0.90, 0.88, 0.89, 0.87, 0.89, 0.885, 0.895, 0.899}
@@ -55,7 +56,7 @@ func TestAblationTable(t *testing.T) {
 		t.Errorf("best row's changes %q", got)
 	}
 	reg5 := a.Rows[4]
-	if reg5.Changes != "10 epochs, dropout 0.2 in the blocks, random erasing (p 0.5), label smoothing 0.1, AdamW weight decay 0.05" {
+	if reg5.Changes != "10 epochs, seed 2, kaiming (fan-out) init, blocks zero-initialized, dropout 0.2 in the blocks, random erasing (p 0.5), label smoothing 0.1, AdamW weight decay 0.05" {
 		t.Errorf("regularized row's changes %q", reg5.Changes)
 	}
 	wantES := []EarlyStopReplay{{Patience: 3, StoppedEpoch: 6, BestEpoch: 3, TestAcc: 0.82, LastTestAcc: 0.85},
