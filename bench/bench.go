@@ -14,7 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/klauspost/cpuid/v2"
@@ -28,7 +30,7 @@ import (
 
 // Config is what to measure and how.
 type Config struct {
-	Models        []string      // "ann", "cnn", "resnet"
+	Models        []string      // nn.AllArchs: "ann", "cnn", "resnet", "resnet-wide"
 	OutDir        string        // where train wrote <arch>.safetensors and <arch>.metrics.json; bench.json goes here
 	DataDir       string        // Fashion-MNIST directory (see dataset.FindDir); "" searches the defaults
 	ISA           string        // kernel set to force ("" keeps the best)
@@ -140,8 +142,8 @@ func Run(cfg Config) (*Report, error) {
 		}
 	}
 	for _, a := range cfg.Models {
-		if a != "ann" && a != "cnn" && a != "resnet" {
-			return nil, fmt.Errorf("unknown model %q (want ann, cnn, resnet or all)", a)
+		if !slices.Contains(nn.AllArchs, a) {
+			return nil, fmt.Errorf("unknown model %q (want %s, or all)", a, strings.Join(nn.AllArchs, ", "))
 		}
 	}
 	// Load everything first: a missing file is reported before minutes of measuring.

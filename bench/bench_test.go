@@ -13,6 +13,7 @@ import (
 
 	"github.com/simdnn/simdnn"
 	"github.com/simdnn/simdnn/dataset"
+	"github.com/simdnn/simdnn/nn"
 	"github.com/simdnn/simdnn/train"
 )
 
@@ -94,6 +95,32 @@ func TestRandomWeights(t *testing.T) {
 	}
 	if n := names["Infer/model=cnn/batch=3/threads=2"]; n != 2 {
 		t.Errorf("Infer/model=cnn/batch=3/threads=2 appears %d times, want 2 (one per run); names %v", n, names)
+	}
+}
+
+// TestRandomWeightsResNets: both widths of the residual CNN go through the harness, with their exact
+// parameter counts and the wide one's extra work in its FLOPs.
+func TestRandomWeightsResNets(t *testing.T) {
+	cfg := quickConfig(t.TempDir())
+	cfg.Models, cfg.Batches, cfg.Count, cfg.RandomWeights = []string{"resnet", "resnet-wide"}, []int{2}, 1, true
+	rep, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Models) != 2 {
+		t.Fatalf("%d models", len(rep.Models))
+	}
+	base, wide := rep.Models[0], rep.Models[1]
+	if base.Arch != "resnet" || base.Params != nn.ResNetParams || wide.Arch != "resnet-wide" || wide.Params != nn.ResNetWideParams {
+		t.Errorf("%s %d params, %s %d params", base.Arch, base.Params, wide.Arch, wide.Params)
+	}
+	// Layer 1 goes from 64 to 80 channels at 14×14: 1.38× the resnet's multiply-adds in all.
+	if r := float64(wide.FLOPsPerImage) / float64(base.FLOPsPerImage); r < 1.3 || r > 1.45 {
+		t.Errorf("resnet-wide does %.2f× the resnet's FLOPs per image, want about 1.38", r)
+	}
+	if _, err := Run(Config{Models: []string{"resnet-narrow"}, OutDir: t.TempDir(), RandomWeights: true}); err == nil ||
+		!strings.Contains(err.Error(), "resnet-wide") {
+		t.Errorf("unknown model: err %v, want one listing the models", err)
 	}
 }
 

@@ -255,7 +255,7 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 			g.layers = append(g.layers, infLayer{kind: infLinear, name: lname, cin: in, h: 1, w: 1, cout: out, oh: 1, ow: 1, weight: fw, bias: fb, relu: i < 3})
 			in = out
 		}
-	case "resnet":
+	case "resnet", "resnet-wide":
 		if err := compileResNet(g, t); err != nil {
 			return nil, err
 		}
@@ -263,7 +263,7 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 		// a block's buffers (about 2 MB at 16 images) in cache.
 		g.chunk, g.minPart = 16, 1
 	default:
-		return nil, fmt.Errorf("inference: unknown architecture %q (want ann, cnn or resnet)", arch)
+		return nil, fmt.Errorf("inference: unknown architecture %q (want %s)", arch, archList())
 	}
 	for _, p := range tensors {
 		if !g.uses(p.Name) {
@@ -284,7 +284,7 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 // uses reports whether the tensor name belongs to the compiled architecture (so a file of another
 // architecture, or with extra tensors, is rejected rather than half-used).
 func (g *Inference) uses(name string) bool {
-	if g.arch == "resnet" {
+	if IsResNet(g.arch) {
 		return resNetUses(name)
 	}
 	for _, l := range g.layers {

@@ -20,6 +20,7 @@ type infResBlock struct {
 
 // compileResNet appends the residual CNN's layers to g.
 func compileResNet(g *Inference, t infTensors) error {
+	sp := resNetSpecs[g.arch]
 	convBN := func(conv, bn string, cout, cin, k int) ([]float32, []float32, error) {
 		wt, err := t.get(conv+".weight", cout, cin, k, k)
 		if err != nil {
@@ -32,13 +33,13 @@ func compileResNet(g *Inference, t infTensors) error {
 		return foldBN(t, bn, wt, b, cout, cin*k*k)
 	}
 	h, w := ImageH, ImageW
-	fw, fb, err := convBN("stem.conv", "stem.bn", 32, 1, 3)
+	fw, fb, err := convBN("stem.conv", "stem.bn", sp.stem, 1, 3)
 	if err != nil {
 		return err
 	}
-	g.layers = append(g.layers, infLayer{kind: infConv, name: "stem.conv+stem.bn+relu", cin: 1, h: h, w: w, cout: 32, oh: h, ow: w,
-		conv: newInfConvOp(fw, fb, 1, 32, h, w, true)})
-	for i, st := range resNetStages {
+	g.layers = append(g.layers, infLayer{kind: infConv, name: "stem.conv+stem.bn+relu", cin: 1, h: h, w: w, cout: sp.stem, oh: h, ow: w,
+		conv: newInfConvOp(fw, fb, 1, sp.stem, h, w, true)})
+	for i, st := range sp.stages {
 		if st.pool {
 			g.layers = append(g.layers, infLayer{kind: infPoolK, name: fmt.Sprintf("pool%d", i+1), cin: st.cin, h: h, w: w, cout: st.cin, oh: h / 2, ow: w / 2})
 			h, w = h/2, w/2
@@ -61,7 +62,7 @@ func compileResNet(g *Inference, t infTensors) error {
 		}
 		g.layers = append(g.layers, infLayer{kind: infBlock, name: st.name, cin: st.cin, h: h, w: w, cout: st.cout, oh: h, ow: w, block: blk, relu: true})
 	}
-	c := resNetStages[len(resNetStages)-1].cout
+	c := sp.out()
 	g.layers = append(g.layers, infLayer{kind: infAvgPool, name: "avgpool", cin: c, h: h, w: w, cout: c, oh: 1, ow: 1})
 	wt, err := t.get("fc.weight", NumClasses, c)
 	if err != nil {
@@ -76,10 +77,10 @@ func compileResNet(g *Inference, t infTensors) error {
 	return nil
 }
 
-// resNetUses reports whether name is one of the residual CNN's tensors.
+// resNetUses reports whether name is one of the residual CNN's tensors (the same names for every width).
 func resNetUses(name string) bool {
 	prefixes := []string{"stem.conv.", "stem.bn.", "fc."}
-	for _, st := range resNetStages {
+	for _, st := range resNetSpecs["resnet"].stages {
 		for _, m := range []string{"conv1", "bn1", "conv2", "bn2"} {
 			prefixes = append(prefixes, st.name+"."+m+".")
 		}

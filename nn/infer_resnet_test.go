@@ -9,12 +9,12 @@ import (
 	"github.com/simdnn/simdnn/internal/datatest"
 )
 
-// resnetForInference is a residual CNN whose BatchNorm parameters and running statistics are far
+// resnetForInference is a residual CNN (arch: one of its widths) whose BatchNorm parameters and running statistics are far
 // from their initial values, so folding them is really tested, and whose activations stay alive (a
 // running mean far above the convolutions' outputs would make every ReLU output 0, and a test of the
 // blocks pass whatever they compute).
-func resnetForInference(seed uint64) Network {
-	net := NewResNet(int64(seed))
+func resnetForInference(arch string, seed uint64) Network {
+	net, _ := New(arch, int64(seed))
 	rng := rand.New(rand.NewPCG(seed, 77))
 	for _, p := range net.(stateDicter).stateDict() {
 		if len(p.Shape) != 1 || !(strings.Contains(p.Name, ".bn") || strings.Contains(p.Name, "downsample.1")) {
@@ -39,12 +39,18 @@ func resnetForInference(seed uint64) Network {
 // graph's chunk, on one and two threads, without allocating.
 func TestInferenceResNet(t *testing.T) {
 	datatest.Long(t)
-	net := resnetForInference(3)
+	for _, arch := range []string{"resnet", "resnet-wide"} {
+		t.Run(arch, func(t *testing.T) { testInferenceResNet(t, arch) })
+	}
+}
+
+func testInferenceResNet(t *testing.T, arch string) {
+	net := resnetForInference(arch, 3)
 	g, err := NewInference(net)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.Arch() != "resnet" || g.FLOPs() <= 0 {
+	if g.Arch() != arch || g.FLOPs() <= 0 {
 		t.Fatalf("arch %q, %d FLOPs", g.Arch(), g.FLOPs())
 	}
 	for _, n := range []int{1, 5, 16, 37} {
@@ -98,5 +104,9 @@ func TestCompileInferenceResNetErrors(t *testing.T) {
 	cnn := NewCNN(1)
 	if _, err := CompileInference("resnet", append(cnn.Params(), cnn.Buffers()...)); err == nil {
 		t.Error("CNN tensors compiled as a resnet")
+	}
+	// The widths share their tensor names; the shapes must still match the width asked for.
+	if _, err := CompileInference("resnet-wide", ps); err == nil {
+		t.Error("resnet tensors compiled as a resnet-wide")
 	}
 }

@@ -344,7 +344,7 @@ func TestCompileInferenceErrors(t *testing.T) {
 // channels gives the serial logits bit for bit, whoever runs which ticket: the helper alone, the
 // caller alone (the helper busy elsewhere), and as they meet in Forward.
 func TestInferenceOneImageTwoCores(t *testing.T) {
-	for _, arch := range []string{"ann", "cnn", "resnet"} {
+	for _, arch := range AllArchs {
 		g := testInference(t, arch, 7)
 		if g.plan1 == nil {
 			t.Fatalf("%s: no plan for one image on two cores", arch)
@@ -448,7 +448,7 @@ func TestInferenceLayerKernels(t *testing.T) {
 // TestOnePlanTickets pins the one-image plans' sizes (onePlanMax bounds them) and the fused steps: no
 // ticket of the CNN runs a pool on its own.
 func TestOnePlanTickets(t *testing.T) {
-	for arch, want := range map[string]int{"ann": 8, "cnn": 10, "resnet": 18} {
+	for arch, want := range map[string]int{"ann": 8, "cnn": 10, "resnet": 18, "resnet-wide": 18} {
 		g := testInference(t, arch, 1)
 		if len(g.plan1) != want {
 			t.Errorf("%s: %d tickets, want %d", arch, len(g.plan1), want)
@@ -467,8 +467,8 @@ func testInference(t *testing.T, arch string, seed int64) *Inference {
 	t.Helper()
 	var g *Inference
 	var err error
-	if arch == "resnet" {
-		g, err = NewInference(resnetForInference(uint64(seed)))
+	if IsResNet(arch) {
+		g, err = NewInference(resnetForInference(arch, uint64(seed)))
 	} else {
 		g, err = CompileInference(arch, inferTestTensors(arch, seed))
 	}

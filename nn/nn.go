@@ -10,6 +10,7 @@ package nn
 
 import (
 	"fmt"
+	"strings"
 )
 
 // Image geometry and class count shared by both networks.
@@ -66,8 +67,14 @@ type Network interface {
 // table compares).
 var Archs = []string{"ann", "cnn"}
 
-// AllArchs lists every architecture New and Load accept: the study's two and issue 6's residual CNN.
-var AllArchs = []string{"ann", "cnn", "resnet"}
+// AllArchs lists every architecture New and Load accept: the study's two and issue 6's residual CNN
+// in its two widths.
+var AllArchs = []string{"ann", "cnn", "resnet", "resnet-wide"}
+
+// archList is AllArchs for error messages: "ann, cnn, resnet or resnet-wide".
+func archList() string {
+	return strings.Join(AllArchs[:len(AllArchs)-1], ", ") + " or " + AllArchs[len(AllArchs)-1]
+}
 
 // New builds the named architecture with PyTorch's default initialization drawn from seed.
 func New(arch string, seed int64) (Network, error) {
@@ -76,10 +83,10 @@ func New(arch string, seed int64) (Network, error) {
 		return NewANN(seed), nil
 	case "cnn":
 		return NewCNN(seed), nil
-	case "resnet":
-		return NewResNet(seed), nil
+	case "resnet", "resnet-wide":
+		return newResNet(arch, seed), nil
 	}
-	return nil, fmt.Errorf("unknown architecture %q (want ann, cnn or resnet)", arch)
+	return nil, fmt.Errorf("unknown architecture %q (want %s)", arch, archList())
 }
 
 func countParams(ps []*Param) int {

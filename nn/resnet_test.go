@@ -5,19 +5,30 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
 func TestResNetParamsAndNames(t *testing.T) {
-	net, err := New("resnet", 1)
+	for _, tc := range []struct {
+		arch   string
+		params int
+		l1     int // layer1's channels
+	}{{"resnet", ResNetParams, 64}, {"resnet-wide", ResNetWideParams, 80}} {
+		t.Run(tc.arch, func(t *testing.T) { testResNetParamsAndNames(t, tc.arch, tc.params, tc.l1) })
+	}
+}
+
+func testResNetParamsAndNames(t *testing.T, arch string, params, l1 int) {
+	net, err := New(arch, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := net.ParamCount(); got != ResNetParams {
-		t.Errorf("resnet: %d trainable parameters, want %d", got, ResNetParams)
+	if got := net.ParamCount(); got != params {
+		t.Errorf("%s: %d trainable parameters, want %d", arch, got, params)
 	}
-	if ResNetParams > 500_000 {
-		t.Errorf("ResNetParams = %d, over issue 6's budget of about 500k", ResNetParams)
+	if params > 500_000 {
+		t.Errorf("%s: %d parameters, over issue 6's budget of about 500k", arch, params)
 	}
 	// The names and shapes a PyTorch module of the same layout has in its state_dict, in its order.
 	type ts struct {
@@ -38,7 +49,7 @@ func TestResNetParamsAndNames(t *testing.T) {
 	for _, b := range []struct {
 		p       string
 		in, out int
-	}{{"layer1.0", 32, 64}, {"layer1.1", 64, 64}, {"layer2.0", 64, 128}} {
+	}{{"layer1.0", 32, l1}, {"layer1.1", l1, l1}, {"layer2.0", l1, 128}} {
 		conv(b.p+".conv1", b.out, b.in, 3)
 		bn(b.p+".bn1", b.out)
 		conv(b.p+".conv2", b.out, b.out, 3)
@@ -62,8 +73,8 @@ func TestResNetParamsAndNames(t *testing.T) {
 			total += len(p.Value)
 		}
 	}
-	if total != ResNetParams {
-		t.Errorf("trainable tensors hold %d values, want %d", total, ResNetParams)
+	if total != params {
+		t.Errorf("trainable tensors hold %d values, want %d", total, params)
 	}
 }
 
@@ -195,7 +206,13 @@ func TestConv1x1MatchesDirect(t *testing.T) {
 }
 
 func TestResNetTrainsAndRoundTrips(t *testing.T) {
-	net := trainedNet(t, "resnet")
+	for _, arch := range []string{"resnet", "resnet-wide"} {
+		t.Run(arch, func(t *testing.T) { testResNetTrainsAndRoundTrips(t, arch) })
+	}
+}
+
+func testResNetTrainsAndRoundTrips(t *testing.T, arch string) {
+	net := trainedNet(t, arch)
 	x := randImages(6, 13)
 	want := append([]float32(nil), net.Forward(x, 6, false)...)
 	for _, v := range want {
@@ -207,11 +224,11 @@ func TestResNetTrainsAndRoundTrips(t *testing.T) {
 	if err := Save(path, net, Meta{Mean: 0.286, Std: 0.353}); err != nil {
 		t.Fatal(err)
 	}
-	got, meta, err := LoadArch(path, "resnet")
+	got, meta, err := LoadArch(path, arch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if meta.Arch != "resnet" || got.Arch() != "resnet" {
+	if meta.Arch != arch || got.Arch() != arch {
 		t.Errorf("loaded arch %q / %q", meta.Arch, got.Arch())
 	}
 	logits := got.Forward(x, 6, false)
@@ -220,8 +237,23 @@ func TestResNetTrainsAndRoundTrips(t *testing.T) {
 			t.Fatalf("logit %d is %v after the round trip, was %v", i, logits[i], want[i])
 		}
 	}
-	if _, _, err := LoadArch(path, "cnn"); err == nil {
-		t.Error("a resnet file loaded as a cnn")
+	for _, other := range AllArchs {
+		if _, _, err := LoadArch(path, other); other != arch && err == nil {
+			t.Errorf("a %s file loaded as a %s", arch, other)
+		}
+	}
+	// The widths share their tensor names: a file without an arch in its metadata (a PyTorch export)
+	// is told apart by layer1's shapes, and metadata naming the other width is caught.
+	other := map[string]string{"resnet": "resnet-wide", "resnet-wide": "resnet"}[arch]
+	bare := filepath.Join(t.TempDir(), "bare.safetensors")
+	rewriteHeader(t, path, bare, func(h map[string]any) { delete(h["__metadata__"].(map[string]any), "arch") })
+	if n, _, err := Load(bare); err != nil || n.Arch() != arch {
+		t.Errorf("without arch metadata: %v, err %v; want a %s", n, err, arch)
+	}
+	lies := filepath.Join(t.TempDir(), "lies.safetensors")
+	rewriteHeader(t, path, lies, func(h map[string]any) { h["__metadata__"].(map[string]any)["arch"] = other })
+	if _, _, err := Load(lies); err == nil || !strings.Contains(err.Error(), "metadata says "+other+" but the tensors are those of a "+arch) {
+		t.Errorf("a %s file whose metadata says %s: err %v", arch, other, err)
 	}
 }
 

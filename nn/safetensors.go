@@ -123,7 +123,7 @@ func Load(path string) (Network, Meta, error) {
 // LoadArch is Load that also requires the file to hold the given architecture ("ann" or "cnn").
 func LoadArch(path, arch string) (Network, Meta, error) {
 	if !slices.Contains(AllArchs, arch) {
-		return nil, Meta{}, fmt.Errorf("load %s: unknown architecture %q (want ann, cnn or resnet)", path, arch)
+		return nil, Meta{}, fmt.Errorf("load %s: unknown architecture %q (want %s)", path, arch, archList())
 	}
 	return load(path, arch)
 }
@@ -231,7 +231,7 @@ func load(path, wantArch string) (Network, Meta, error) {
 		}
 		arch = guessed
 	case !slices.Contains(AllArchs, arch):
-		return fail("unknown architecture %q (want ann, cnn or resnet)", arch)
+		return fail("unknown architecture %q (want %s)", arch, archList())
 	case guessed != "" && guessed != arch:
 		return fail("metadata says %s but the tensors are those of a %s", arch, guessed)
 	}
@@ -291,6 +291,14 @@ func guessArch(tensors map[string]stEntry) string {
 	_, conv := tensors["conv1.weight"]
 	_, fc4 := tensors["fc4.weight"]
 	if _, ok := tensors["stem.conv.weight"]; ok {
+		// The widths share their names; layer1's channels tell them apart.
+		if e, ok := tensors["layer1.0.conv1.weight"]; ok && len(e.Shape) > 0 {
+			for arch, sp := range resNetSpecs {
+				if e.Shape[0] == sp.stages[0].cout {
+					return arch
+				}
+			}
+		}
 		return "resnet"
 	}
 	switch {

@@ -48,6 +48,9 @@ RUNS='
 28-resnet-zeroinit|--model resnet --zero-init-residual --test-each-epoch
 29-resnet-torchvision-init|--model resnet --init kaiming --zero-init-residual --test-each-epoch
 30-resnet-study-seed2|--model resnet --seed 2 --test-each-epoch
+31-resnet-study-seed3|--model resnet --seed 3 --test-each-epoch
+32-resnet-wide|--model resnet-wide --test-each-epoch
+33-resnet-wide-seed2|--model resnet-wide --seed 2 --test-each-epoch
 25-resnet-regularized66|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66
 '
 
@@ -63,7 +66,7 @@ echo "$RUNS" | while IFS='|' read -r name flags; do
 	[ -n "$name" ] || continue
 	want "$name" "$@" || continue
 	dir=$OUT/$name
-	model=$(echo "$flags" | sed 's/.*--model \([a-z]*\).*/\1/')
+	model=$(echo "$flags" | sed 's/.*--model \([a-z-]*\).*/\1/')
 	if [ -f "$dir/$model.metrics.json" ]; then
 		echo "== $name: done ($dir/$model.metrics.json)"
 		continue

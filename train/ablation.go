@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/simdnn/simdnn/internal/atomicfile"
+	"github.com/simdnn/simdnn/nn"
 )
 
 // The ablation of issue 6: runs of the study's recommendations, one per subdirectory of a directory
@@ -63,7 +64,8 @@ type Ablation struct {
 }
 
 // BuildAblation reads every <dir>/<run>/<arch>.metrics.json, in the runs' name order. Each row's
-// deltas are against its model's study-recipe run, the one named "<n>-<arch>-study".
+// deltas are against its model's study-recipe run, the one named "<n>-<arch>-study" (for resnet-wide
+// without one, the resnet's).
 func BuildAblation(dir string) (*Ablation, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -104,6 +106,10 @@ func BuildAblation(dir string) (*Ablation, error) {
 	for i := range a.Rows {
 		r := &a.Rows[i]
 		b, ok := base[r.Arch]
+		if !ok && nn.IsResNet(r.Arch) {
+			// A width without a study run of its own is measured against the residual CNN's.
+			b, ok = base["resnet"]
+		}
 		if !ok {
 			continue
 		}

@@ -38,13 +38,15 @@ func TestAblationTable(t *testing.T) {
 		rh = append(rh, Epoch{Epoch: i + 1, ValAcc: v, TestAcc: 0.8 + float64(i)/100})
 	}
 	put("09-resnet-reg", &Metrics{Arch: "resnet", Recipe: reg, History: rh, Test: Score{Acc: 0.89}, WallSeconds: 300})
+	// The wide residual CNN has no study run of its own: it is measured against the resnet's.
+	put("32-resnet-wide", &Metrics{Arch: "resnet-wide", Recipe: study, History: hist(18), Test: Score{Acc: 0.9370}, WallSeconds: 560})
 	os.WriteFile(filepath.Join(dir, "ablation.sh.log"), []byte("not a run"), 0o644)
 
 	a, err := BuildAblation(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Baseline != "01-cnn-study, 02-resnet-study" || len(a.Rows) != 5 {
+	if a.Baseline != "01-cnn-study, 02-resnet-study" || len(a.Rows) != 6 {
 		t.Fatalf("baseline %q, %d rows", a.Baseline, len(a.Rows))
 	}
 	r := a.Rows[2]
@@ -54,6 +56,10 @@ func TestAblationTable(t *testing.T) {
 	}
 	if got := a.Rows[3].Changes; got != "30 epochs, cosine schedule, 1-epoch warm-up, crop+flip augmentation" {
 		t.Errorf("best row's changes %q", got)
+	}
+	if w := a.Rows[5]; w.Arch != "resnet-wide" || w.Changes != "none" || w.DeltaTestPts == nil || !near(*w.DeltaTestPts, 0.20) ||
+		w.WallRatio == nil || !near(*w.WallRatio, 1.4) {
+		t.Errorf("resnet-wide row %+v: want +0.20 pts and 1.4× the resnet study run's time", w)
 	}
 	reg5 := a.Rows[4]
 	if reg5.Changes != "10 epochs, seed 2, kaiming (fan-out) init, blocks zero-initialized, dropout 0.2 in the blocks, random erasing (p 0.5), label smoothing 0.1, AdamW weight decay 0.05" {
@@ -78,12 +84,13 @@ func TestAblationTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := ReadAblation(dir)
-	if err != nil || len(back.Rows) != 5 || *back.Rows[3].DeltaTestPts != *a.Rows[3].DeltaTestPts {
+	if err != nil || len(back.Rows) != 6 || *back.Rows[3].DeltaTestPts != *a.Rows[3].DeltaTestPts {
 		t.Fatalf("read back: %v %+v", err, back)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "ablation.md"))
 	for _, want := range []string{"| 03-resnet-early | resnet | early stopping (patience 3) | 11/18 (kept 8) | 93.45% | -0.05 pts |",
-		"| 08-resnet-best | resnet |", "+1.11 pts", "| 09-resnet-reg | 5 | 8/10 | 3 | 82.00% | -7.00 pts | 2 (20%) | 87.00% |", "| 01-cnn-study | cnn | none | 18/18 | 93.00% | +0.00 pts |"} {
+		"| 08-resnet-best | resnet |", "+1.11 pts", "| 09-resnet-reg | 5 | 8/10 | 3 | 82.00% | -7.00 pts | 2 (20%) | 87.00% |", "| 01-cnn-study | cnn | none | 18/18 | 93.00% | +0.00 pts |",
+		"| 32-resnet-wide | resnet-wide | none | 18/18 | 93.70% | +0.20 pts |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("ablation.md lacks %q:\n%s", want, md)
 		}

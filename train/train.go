@@ -520,10 +520,10 @@ func (cfg Config) validate(d Data) error {
 		return fmt.Errorf("init must be pytorch or kaiming, not %q", cfg.Init)
 	case cfg.Init == "kaiming" && cfg.Arch == "ann":
 		return errors.New("kaiming init is for the convolutional networks (cnn, resnet), not ann")
-	case cfg.ZeroInitResidual && cfg.Arch != "resnet":
-		return fmt.Errorf("zero-init of the residual blocks is for the residual CNN (resnet), not %s", cfg.Arch)
-	case cfg.BlockDropout > 0 && cfg.Arch != "resnet":
-		return fmt.Errorf("block dropout is for the residual CNN (resnet), not %s", cfg.Arch)
+	case cfg.ZeroInitResidual && !nn.IsResNet(cfg.Arch):
+		return fmt.Errorf("zero-init of the residual blocks is for the residual CNN (resnet, resnet-wide), not %s", cfg.Arch)
+	case cfg.BlockDropout > 0 && !nn.IsResNet(cfg.Arch):
+		return fmt.Errorf("block dropout is for the residual CNN (resnet, resnet-wide), not %s", cfg.Arch)
 	}
 	return nil
 }

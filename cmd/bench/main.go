@@ -34,7 +34,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model := fs.String("model", "all", "model to benchmark: ann, cnn, resnet (issue 6's residual CNN) or all (ann and cnn)")
+	model := fs.String("model", "all", "model to benchmark: ann, cnn, resnet, resnet-wide (issue 6's residual CNN, two widths) or all (ann and cnn)")
 	out := fs.String("out", "out", "directory with train's <model>.safetensors and <model>.metrics.json; bench.json is written here")
 	data := fs.String("data", "", "Fashion-MNIST directory (default: $FASHION_MNIST, /usr/share/datasets/fashion-mnist, ./data)")
 	isa := fs.String("isa", "", "force a kernel set (default: the best this CPU runs)")
@@ -59,10 +59,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch *model {
 	case "all":
 		models = []string{"ann", "cnn"}
-	case "ann", "cnn", "resnet":
+	case "ann", "cnn", "resnet", "resnet-wide":
 		models = []string{*model}
 	default:
-		return fmt.Errorf("--model %q: want ann, cnn, resnet or all", *model)
+		return fmt.Errorf("--model %q: want ann, cnn, resnet, resnet-wide or all", *model)
 	}
 	if *format != "table" && *format != "benchfmt" {
 		return fmt.Errorf("--format %q: want table or benchfmt", *format)

@@ -7,7 +7,8 @@
 //	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N] [--augment] [--precise-bn N]
 //	      [--weight-decay W] [--label-smoothing E] [--erase P] [--block-dropout P] [--test-each-epoch] [--resume]
 //
-// --model resnet trains issue 6's compact residual CNN (not part of "all", the study's two models).
+// --model resnet trains issue 6's compact residual CNN, --model resnet-wide its wider variant (neither
+// is part of "all", the study's two models).
 package main
 
 import (
@@ -103,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.StringVar(&o.model, "model", "all", "model to train: ann, cnn, resnet, or all (ann and cnn)")
+	fs.StringVar(&o.model, "model", "all", "model to train: ann, cnn, resnet, resnet-wide (resnet with an 80-channel 14×14 stage), or all (ann and cnn)")
 	fs.IntVar(&o.epochs, "epochs", 18, "training epochs")
 	fs.IntVar(&o.batch, "batch", 128, "mini-batch size")
 	fs.Float64Var(&o.lr, "lr", 0.001, "Adam's initial learning rate")
@@ -145,7 +146,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	switch {
 	case o.model != "all" && !slices.Contains(nn.AllArchs, o.model):
-		return o, fmt.Errorf("--model %q: want ann, cnn, resnet or all", o.model)
+		return o, fmt.Errorf("--model %q: want %s or all", o.model, strings.Join(nn.AllArchs, ", "))
 	case !slices.Contains(train.Schedules, o.schedule):
 		return o, fmt.Errorf("--schedule %q: want plateau, cosine or onecycle", o.schedule)
 	case o.warmup < 0 || o.warmup >= o.epochs && o.warmup > 0:
@@ -166,10 +167,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--init %q: want pytorch or kaiming", o.init)
 	case o.init == "kaiming" && o.model == "ann":
 		return o, errors.New("--init kaiming is for the convolutional networks (--model cnn or resnet), not ann")
-	case o.zeroRes && o.model != "resnet":
-		return o, fmt.Errorf("--zero-init-residual is for --model resnet, not %s", o.model)
-	case o.blkDrop > 0 && o.model != "resnet":
-		return o, fmt.Errorf("--block-dropout is for --model resnet, not %s", o.model)
+	case o.zeroRes && !nn.IsResNet(o.model):
+		return o, fmt.Errorf("--zero-init-residual is for --model resnet or resnet-wide, not %s", o.model)
+	case o.blkDrop > 0 && !nn.IsResNet(o.model):
+		return o, fmt.Errorf("--block-dropout is for --model resnet or resnet-wide, not %s", o.model)
 	case o.epochs < 1:
 		return o, fmt.Errorf("--epochs %d: want at least 1", o.epochs)
 	case o.batch < 2:

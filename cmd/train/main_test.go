@@ -35,7 +35,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{[]string{"--epochs", "x"}, `invalid value "x" for flag -epochs`},
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
-		{[]string{"--model", "rnn"}, `--model "rnn": want ann, cnn, resnet or all`},
+		{[]string{"--model", "rnn"}, `--model "rnn": want ann, cnn, resnet, resnet-wide or all`},
 		{[]string{"--schedule", "step"}, `--schedule "step": want plateau, cosine or onecycle`},
 		{[]string{"--warmup", "18"}, "--warmup 18: want 0 to 17"},
 		{[]string{"--patience", "-2"}, "--patience -2"},
@@ -48,7 +48,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"--init", "xavier"}, `--init "xavier": want pytorch or kaiming`},
 		{[]string{"--model", "ann", "--init", "kaiming"}, "--init kaiming is for the convolutional networks"},
 		{[]string{"--model", "cnn", "--block-dropout", "0.2"}, "--block-dropout is for --model resnet"},
-		{[]string{"--model", "cnn", "--zero-init-residual"}, "--zero-init-residual is for --model resnet, not cnn"},
+		{[]string{"--model", "cnn", "--zero-init-residual"}, "--zero-init-residual is for --model resnet or resnet-wide, not cnn"},
 		{[]string{"--epochs", "0"}, "--epochs 0"},
 		{[]string{"--batch", "1"}, "--batch 1"},
 		{[]string{"--lr", "-0.1"}, "--lr -0.1"},

@@ -119,3 +119,21 @@ func TestRunResNetTiny(t *testing.T) {
 		t.Errorf("metrics do not reflect the flags: %+v, stopped %d", m.Recipe, m.StoppedEpoch)
 	}
 }
+
+// TestRunResNetWideTiny: --model resnet-wide trains through the command under its own name, with its
+// parameter count, and its model file loads as a resnet-wide.
+func TestRunResNetWideTiny(t *testing.T) {
+	data := tinyDataset(t, 40, 20)
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runCmd(t, "--data", data, "--out", out, "--model", "resnet-wide", "--epochs", "1", "--batch", "16",
+		"--zero-init-residual")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "RESNET-WIDE epoch  1/1") || !strings.Contains(stdout, "452282 parameters") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	if _, meta, err := nn.LoadArch(filepath.Join(out, "resnet-wide.safetensors"), "resnet-wide"); err != nil || meta.Arch != "resnet-wide" {
+		t.Errorf("model file: %v, arch %q", err, meta.Arch)
+	}
+}
