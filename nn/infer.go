@@ -180,8 +180,8 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 		t[p.Name] = p
 	}
 	g := &Inference{arch: arch}
-	switch arch {
-	case "cnn":
+	switch {
+	case arch == "cnn":
 		// 32: measured best of 2..128 when weights were packed per call; with them read in place,
 		// 4, 8, 16 and 32 measured the same within noise.
 		g.chunk, g.minPart = 32, 1
@@ -228,7 +228,7 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 			g.layers = append(g.layers, infLayer{kind: infLinear, name: lname, cin: in, h: 1, w: 1, cout: spec.out, oh: 1, ow: 1, weight: fw, bias: fb, relu: spec.relu})
 			in = spec.out
 		}
-	case "ann":
+	case arch == "ann":
 		g.chunk, g.minPart = 1024, 64
 		// The input transposes image-major [N][784] to feature-major [784][N]: a flatten of one channel.
 		g.layers = append(g.layers, infLayer{kind: infFlat, name: "flatten", cin: 1, h: 28, w: 28, cout: 784, oh: 1, ow: 1})
@@ -255,7 +255,7 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 			g.layers = append(g.layers, infLayer{kind: infLinear, name: lname, cin: in, h: 1, w: 1, cout: out, oh: 1, ow: 1, weight: fw, bias: fb, relu: i < 3})
 			in = out
 		}
-	case "resnet", "resnet-wide":
+	case IsResNet(arch):
 		if err := compileResNet(g, t); err != nil {
 			return nil, err
 		}

@@ -83,7 +83,8 @@ func New(arch string, seed int64) (Network, error) {
 		return NewANN(seed), nil
 	case "cnn":
 		return NewCNN(seed), nil
-	case "resnet", "resnet-wide":
+	}
+	if IsResNet(arch) {
 		return newResNet(arch, seed), nil
 	}
 	return nil, fmt.Errorf("unknown architecture %q (want %s)", arch, archList())

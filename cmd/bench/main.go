@@ -16,12 +16,14 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/simdnn/simdnn/bench"
 	"github.com/simdnn/simdnn/kernels"
+	"github.com/simdnn/simdnn/nn"
 )
 
 func main() {
@@ -56,13 +58,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	var models []string
-	switch *model {
-	case "all":
-		models = []string{"ann", "cnn"}
-	case "ann", "cnn", "resnet", "resnet-wide":
+	switch {
+	case *model == "all":
+		models = slices.Clone(nn.Archs)
+	case slices.Contains(nn.AllArchs, *model):
 		models = []string{*model}
 	default:
-		return fmt.Errorf("--model %q: want ann, cnn, resnet, resnet-wide or all", *model)
+		return fmt.Errorf("--model %q: want %s or all", *model, strings.Join(nn.AllArchs, ", "))
 	}
 	if *format != "table" && *format != "benchfmt" {
 		return fmt.Errorf("--format %q: want table or benchfmt", *format)
