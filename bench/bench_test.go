@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,28 +99,40 @@ func TestRandomWeights(t *testing.T) {
 	}
 }
 
-// TestRandomWeightsResNets: both widths of the residual CNN go through the harness, with their exact
-// parameter counts and the wide one's extra work in its FLOPs.
+// TestRandomWeightsResNets: every variant of the residual CNN goes through the harness, with its exact
+// parameter count and its extra work in its FLOPs.
 func TestRandomWeightsResNets(t *testing.T) {
 	cfg := quickConfig(t.TempDir())
-	cfg.Models, cfg.Batches, cfg.Count, cfg.RandomWeights = []string{"resnet", "resnet-wide"}, []int{2}, 1, true
+	cfg.Models, cfg.Batches, cfg.Count, cfg.RandomWeights = nn.ResNetArchs(), []int{2}, 1, true
 	rep, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Models) != 2 {
+	if len(rep.Models) != 3 {
 		t.Fatalf("%d models", len(rep.Models))
 	}
-	base, wide := rep.Models[0], rep.Models[1]
-	if base.Arch != "resnet" || base.Params != nn.ResNetParams || wide.Arch != "resnet-wide" || wide.Params != nn.ResNetWideParams {
-		t.Errorf("%s %d params, %s %d params", base.Arch, base.Params, wide.Arch, wide.Params)
-	}
-	// Layer 1 goes from 64 to 80 channels at 14×14: 1.38× the resnet's multiply-adds in all.
-	if r := float64(wide.FLOPsPerImage) / float64(base.FLOPsPerImage); r < 1.3 || r > 1.45 {
-		t.Errorf("resnet-wide does %.2f× the resnet's FLOPs per image, want about 1.38", r)
+	base := rep.Models[0]
+	for i, want := range []struct {
+		arch   string
+		params int
+		ratio  float64 // multiply-adds per image against the resnet's
+	}{
+		{"resnet", nn.ResNetParams, 1},
+		// layer1 goes from 64 to 80 channels at 14×14.
+		{"resnet-wide", nn.ResNetWideParams, 1.38},
+		// two more 32→32 convolutions at 28×28: 2·784·32·32·9 multiply-adds.
+		{"resnet-deep", nn.ResNetDeepParams, 1.39},
+	} {
+		m := rep.Models[i]
+		if m.Arch != want.arch || m.Params != want.params {
+			t.Errorf("model %d: %s with %d params, want %s with %d", i, m.Arch, m.Params, want.arch, want.params)
+		}
+		if r := float64(m.FLOPsPerImage) / float64(base.FLOPsPerImage); math.Abs(r-want.ratio) > 0.02 {
+			t.Errorf("%s does %.3f× the resnet's FLOPs per image, want about %.2f", m.Arch, r, want.ratio)
+		}
 	}
 	if _, err := Run(Config{Models: []string{"resnet-narrow"}, OutDir: t.TempDir(), RandomWeights: true}); err == nil ||
-		!strings.Contains(err.Error(), "resnet-wide") {
+		!strings.Contains(err.Error(), "resnet-deep") {
 		t.Errorf("unknown model: err %v, want one listing the models", err)
 	}
 }

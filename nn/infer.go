@@ -285,7 +285,7 @@ func CompileInference(arch string, tensors []*Param) (*Inference, error) {
 // architecture, or with extra tensors, is rejected rather than half-used).
 func (g *Inference) uses(name string) bool {
 	if IsResNet(g.arch) {
-		return resNetUses(name)
+		return resNetUses(g.arch, name)
 	}
 	for _, l := range g.layers {
 		base := l.name

@@ -39,9 +39,11 @@ func compileResNet(g *Inference, t infTensors) error {
 	}
 	g.layers = append(g.layers, infLayer{kind: infConv, name: "stem.conv+stem.bn+relu", cin: 1, h: h, w: w, cout: sp.stem, oh: h, ow: w,
 		conv: newInfConvOp(fw, fb, 1, sp.stem, h, w, true)})
-	for i, st := range sp.stages {
+	pools := 0
+	for _, st := range sp.stages {
 		if st.pool {
-			g.layers = append(g.layers, infLayer{kind: infPoolK, name: fmt.Sprintf("pool%d", i+1), cin: st.cin, h: h, w: w, cout: st.cin, oh: h / 2, ow: w / 2})
+			pools++
+			g.layers = append(g.layers, infLayer{kind: infPoolK, name: fmt.Sprintf("pool%d", pools), cin: st.cin, h: h, w: w, cout: st.cin, oh: h / 2, ow: w / 2})
 			h, w = h/2, w/2
 		}
 		blk := &infResBlock{}
@@ -77,10 +79,10 @@ func compileResNet(g *Inference, t infTensors) error {
 	return nil
 }
 
-// resNetUses reports whether name is one of the residual CNN's tensors (the same names for every width).
-func resNetUses(name string) bool {
+// resNetUses reports whether name is one of the tensors of the residual CNN arch.
+func resNetUses(arch, name string) bool {
 	prefixes := []string{"stem.conv.", "stem.bn.", "fc."}
-	for _, st := range resNetSpecs["resnet"].stages {
+	for _, st := range resNetSpecs[arch].stages {
 		for _, m := range []string{"conv1", "bn1", "conv2", "bn2"} {
 			prefixes = append(prefixes, st.name+"."+m+".")
 		}

@@ -39,7 +39,7 @@ func resnetForInference(arch string, seed uint64) Network {
 // graph's chunk, on one and two threads, without allocating.
 func TestInferenceResNet(t *testing.T) {
 	datatest.Long(t)
-	for _, arch := range []string{"resnet", "resnet-wide"} {
+	for _, arch := range ResNetArchs() {
 		t.Run(arch, func(t *testing.T) { testInferenceResNet(t, arch) })
 	}
 }
@@ -105,8 +105,11 @@ func TestCompileInferenceResNetErrors(t *testing.T) {
 	if _, err := CompileInference("resnet", append(cnn.Params(), cnn.Buffers()...)); err == nil {
 		t.Error("CNN tensors compiled as a resnet")
 	}
-	// The widths share their tensor names; the shapes must still match the width asked for.
-	if _, err := CompileInference("resnet-wide", ps); err == nil {
-		t.Error("resnet tensors compiled as a resnet-wide")
+	// The variants share tensor names; the shapes and the set of names must still match the one
+	// asked for.
+	for _, other := range []string{"resnet-wide", "resnet-deep"} {
+		if _, err := CompileInference(other, ps); err == nil {
+			t.Errorf("resnet tensors compiled as a %s", other)
+		}
 	}
 }

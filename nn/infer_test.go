@@ -448,7 +448,7 @@ func TestInferenceLayerKernels(t *testing.T) {
 // TestOnePlanTickets pins the one-image plans' sizes (onePlanMax bounds them) and the fused steps: no
 // ticket of the CNN runs a pool on its own.
 func TestOnePlanTickets(t *testing.T) {
-	for arch, want := range map[string]int{"ann": 8, "cnn": 10, "resnet": 18, "resnet-wide": 18} {
+	for arch, want := range map[string]int{"ann": 8, "cnn": 10, "resnet": 18, "resnet-wide": 18, "resnet-deep": 24} {
 		g := testInference(t, arch, 1)
 		if len(g.plan1) != want {
 			t.Errorf("%s: %d tickets, want %d", arch, len(g.plan1), want)

@@ -68,10 +68,10 @@ type Network interface {
 var Archs = []string{"ann", "cnn"}
 
 // AllArchs lists every architecture New and Load accept: the study's two and issue 6's residual CNN
-// in its two widths.
-var AllArchs = []string{"ann", "cnn", "resnet", "resnet-wide"}
+// in its three variants.
+var AllArchs = []string{"ann", "cnn", "resnet", "resnet-wide", "resnet-deep"}
 
-// archList is AllArchs for error messages: "ann, cnn, resnet or resnet-wide".
+// archList is AllArchs for error messages: "ann, cnn, resnet, resnet-wide or resnet-deep".
 func archList() string {
 	return strings.Join(AllArchs[:len(AllArchs)-1], ", ") + " or " + AllArchs[len(AllArchs)-1]
 }

@@ -31,15 +31,24 @@ import (
 // State-dict names: stem.conv, stem.bn, layer1.0.{conv1,bn1,conv2,bn2,downsample.0,downsample.1},
 // layer1.1.{conv1,bn1,conv2,bn2}, layer2.0.{…, downsample.0, downsample.1}, fc.
 //
-// Two widths share this layout and these names: "resnet" (stem 32, layer1 64, layer2 128) and
-// "resnet-wide" (stem 32, layer1 80, layer2 128), which spends most of the rest of the 500k budget on
-// the 14×14 stage: 1.38× the multiply-adds of "resnet" for 1.24× its parameters. It was the cheapest
-// place to buy more features per image without moving to the 28×28 grid; under the study's recipe it
-// did not pay (seed 1: 92.18% against the resnet's 92.55%, inside the resnet's seed spread of
-// 91.61–93.16%; README, ablation rows 30–32).
+// Three variants share the stem, the blocks and the head (resNetSpecs):
+//   - "resnet": the layout above (stem 32, layer1 64, layer2 128).
+//   - "resnet-wide": layer1 at 80 channels, which spends most of the rest of the 500k budget on the
+//     14×14 stage: 1.38× the multiply-adds of "resnet" for 1.24× its parameters. It was the cheapest
+//     place to buy more features per image without moving to the 28×28 grid; under the study's recipe
+//     it did not pay (seed 1: 92.18% against the resnet's 92.55%, inside the resnet's seed spread of
+//     91.61–93.16%; README, ablation rows 30–32).
+//   - "resnet-deep": one identity block 32→32 at 28×28 before the first pool (layer1.0), then the
+//     resnet's blocks renamed one stage on (layer2.0, layer2.1, layer3.0), as torchvision numbers its
+//     stages. The study's CNN and the resnet see the full 28×28 grid through one convolution only;
+//     this buys two more at full resolution, for 1.39× the multiply-adds and 18,624 more parameters.
+//
+// The variants share tensor names where their layouts agree; layer1.0.conv1's output channels (64,
+// 80, 32) tell their files apart.
 const (
 	ResNetParams     = 364234
 	ResNetWideParams = 452282
+	ResNetDeepParams = 382858
 )
 
 type resStage struct {
@@ -68,16 +77,34 @@ var resNetSpecs = map[string]resNetSpec{
 		{"layer1.1", 80, 80, false},
 		{"layer2.0", 80, 128, true},
 	}},
+	"resnet-deep": {32, []resStage{
+		{"layer1.0", 32, 32, false},
+		{"layer2.0", 32, 64, true},
+		{"layer2.1", 64, 64, false},
+		{"layer3.0", 64, 128, true},
+	}},
 }
 
-// IsResNet reports whether arch is one of the residual CNN's widths ("resnet", "resnet-wide").
+// IsResNet reports whether arch is one of the residual CNN's variants (ResNetArchs).
 func IsResNet(arch string) bool {
 	_, ok := resNetSpecs[arch]
 	return ok
 }
 
+// ResNetArchs lists the residual CNN's variants in AllArchs order: "resnet", "resnet-wide",
+// "resnet-deep".
+func ResNetArchs() []string {
+	var a []string
+	for _, arch := range AllArchs {
+		if IsResNet(arch) {
+			a = append(a, arch)
+		}
+	}
+	return a
+}
+
 // NewResNet builds the compact residual CNN (ResNetParams trainable parameters) with PyTorch's default
-// initialization drawn from seed; New("resnet-wide", seed) builds the wider one.
+// initialization drawn from seed; New builds the other variants.
 func NewResNet(seed int64) Network { return newResNet("resnet", seed) }
 
 func newResNet(arch string, seed int64) Network {
@@ -88,9 +115,11 @@ func newResNet(arch string, seed int64) Network {
 	stem.needDX = false
 	b.bn("stem.bn", sp.stem, h*w)
 	b.relu("stem.relu")
-	for i, st := range sp.stages {
+	pools := 0
+	for _, st := range sp.stages {
 		if st.pool {
-			b.add(&maxPool2{tap: tap{label: "pool" + string(rune('1'+i))}, c: st.cin, h: h, w: w})
+			pools++
+			b.add(&maxPool2{tap: tap{label: fmt.Sprintf("pool%d", pools)}, c: st.cin, h: h, w: w})
 			h, w = h/2, w/2
 		}
 		b.block(st.name, st.cin, st.cout, h, w)

@@ -9,17 +9,28 @@ import (
 	"testing"
 )
 
+// resNetBlocks is each variant's blocks as a PyTorch module of its layout would name them, written
+// out here rather than read from resNetSpecs so the test checks the table.
+var resNetBlocks = map[string][]struct {
+	p       string
+	in, out int
+}{
+	"resnet":      {{"layer1.0", 32, 64}, {"layer1.1", 64, 64}, {"layer2.0", 64, 128}},
+	"resnet-wide": {{"layer1.0", 32, 80}, {"layer1.1", 80, 80}, {"layer2.0", 80, 128}},
+	"resnet-deep": {{"layer1.0", 32, 32}, {"layer2.0", 32, 64}, {"layer2.1", 64, 64}, {"layer3.0", 64, 128}},
+}
+
 func TestResNetParamsAndNames(t *testing.T) {
-	for _, tc := range []struct {
-		arch   string
-		params int
-		l1     int // layer1's channels
-	}{{"resnet", ResNetParams, 64}, {"resnet-wide", ResNetWideParams, 80}} {
-		t.Run(tc.arch, func(t *testing.T) { testResNetParamsAndNames(t, tc.arch, tc.params, tc.l1) })
+	params := map[string]int{"resnet": ResNetParams, "resnet-wide": ResNetWideParams, "resnet-deep": ResNetDeepParams}
+	if got := ResNetArchs(); !slices.Equal(got, []string{"resnet", "resnet-wide", "resnet-deep"}) {
+		t.Fatalf("ResNetArchs() = %v", got)
+	}
+	for _, arch := range ResNetArchs() {
+		t.Run(arch, func(t *testing.T) { testResNetParamsAndNames(t, arch, params[arch]) })
 	}
 }
 
-func testResNetParamsAndNames(t *testing.T, arch string, params, l1 int) {
+func testResNetParamsAndNames(t *testing.T, arch string, params int) {
 	net, err := New(arch, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -46,10 +57,7 @@ func testResNetParamsAndNames(t *testing.T, arch string, params, l1 int) {
 	}
 	conv("stem.conv", 32, 1, 3)
 	bn("stem.bn", 32)
-	for _, b := range []struct {
-		p       string
-		in, out int
-	}{{"layer1.0", 32, l1}, {"layer1.1", l1, l1}, {"layer2.0", l1, 128}} {
+	for _, b := range resNetBlocks[arch] {
 		conv(b.p+".conv1", b.out, b.in, 3)
 		bn(b.p+".bn1", b.out)
 		conv(b.p+".conv2", b.out, b.out, 3)
@@ -206,7 +214,7 @@ func TestConv1x1MatchesDirect(t *testing.T) {
 }
 
 func TestResNetTrainsAndRoundTrips(t *testing.T) {
-	for _, arch := range []string{"resnet", "resnet-wide"} {
+	for _, arch := range ResNetArchs() {
 		t.Run(arch, func(t *testing.T) { testResNetTrainsAndRoundTrips(t, arch) })
 	}
 }
@@ -242,18 +250,22 @@ func testResNetTrainsAndRoundTrips(t *testing.T, arch string) {
 			t.Errorf("a %s file loaded as a %s", arch, other)
 		}
 	}
-	// The widths share their tensor names: a file without an arch in its metadata (a PyTorch export)
-	// is told apart by layer1's shapes, and metadata naming the other width is caught.
-	other := map[string]string{"resnet": "resnet-wide", "resnet-wide": "resnet"}[arch]
+	// The variants share tensor names: a file without an arch in its metadata (a PyTorch export) is
+	// told apart by its shapes, and metadata naming another variant is caught.
 	bare := filepath.Join(t.TempDir(), "bare.safetensors")
 	rewriteHeader(t, path, bare, func(h map[string]any) { delete(h["__metadata__"].(map[string]any), "arch") })
 	if n, _, err := Load(bare); err != nil || n.Arch() != arch {
 		t.Errorf("without arch metadata: %v, err %v; want a %s", n, err, arch)
 	}
-	lies := filepath.Join(t.TempDir(), "lies.safetensors")
-	rewriteHeader(t, path, lies, func(h map[string]any) { h["__metadata__"].(map[string]any)["arch"] = other })
-	if _, _, err := Load(lies); err == nil || !strings.Contains(err.Error(), "metadata says "+other+" but the tensors are those of a "+arch) {
-		t.Errorf("a %s file whose metadata says %s: err %v", arch, other, err)
+	for _, other := range ResNetArchs() {
+		if other == arch {
+			continue
+		}
+		lies := filepath.Join(t.TempDir(), "lies.safetensors")
+		rewriteHeader(t, path, lies, func(h map[string]any) { h["__metadata__"].(map[string]any)["arch"] = other })
+		if _, _, err := Load(lies); err == nil || !strings.Contains(err.Error(), "metadata says "+other+" but the tensors are those of a "+arch) {
+			t.Errorf("a %s file whose metadata says %s: err %v", arch, other, err)
+		}
 	}
 }
 

@@ -291,7 +291,7 @@ func guessArch(tensors map[string]stEntry) string {
 	_, conv := tensors["conv1.weight"]
 	_, fc4 := tensors["fc4.weight"]
 	if _, ok := tensors["stem.conv.weight"]; ok {
-		// The widths share their names; layer1's channels tell them apart.
+		// The variants share their names; layer1.0's output channels tell them apart.
 		if e, ok := tensors["layer1.0.conv1.weight"]; ok && len(e.Shape) > 0 {
 			for arch, sp := range resNetSpecs {
 				if e.Shape[0] == sp.stages[0].cout {

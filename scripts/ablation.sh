@@ -51,6 +51,9 @@ RUNS='
 31-resnet-study-seed3|--model resnet --seed 3 --test-each-epoch
 32-resnet-wide|--model resnet-wide --test-each-epoch
 33-resnet-wide-seed2|--model resnet-wide --seed 2 --test-each-epoch
+34-resnet-study-seed4|--model resnet --seed 4 --test-each-epoch
+35-resnet-deep|--model resnet-deep --test-each-epoch
+36-resnet-deep-seed2|--model resnet-deep --seed 2 --test-each-epoch
 25-resnet-regularized66|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66
 '
 

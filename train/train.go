@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/blas/blas32"
@@ -521,9 +522,9 @@ func (cfg Config) validate(d Data) error {
 	case cfg.Init == "kaiming" && cfg.Arch == "ann":
 		return errors.New("kaiming init is for the convolutional networks (cnn, resnet), not ann")
 	case cfg.ZeroInitResidual && !nn.IsResNet(cfg.Arch):
-		return fmt.Errorf("zero-init of the residual blocks is for the residual CNN (resnet, resnet-wide), not %s", cfg.Arch)
+		return fmt.Errorf("zero-init of the residual blocks is for the residual CNN (%s), not %s", strings.Join(nn.ResNetArchs(), ", "), cfg.Arch)
 	case cfg.BlockDropout > 0 && !nn.IsResNet(cfg.Arch):
-		return fmt.Errorf("block dropout is for the residual CNN (resnet, resnet-wide), not %s", cfg.Arch)
+		return fmt.Errorf("block dropout is for the residual CNN (%s), not %s", strings.Join(nn.ResNetArchs(), ", "), cfg.Arch)
 	}
 	return nil
 }

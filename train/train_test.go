@@ -268,7 +268,7 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Init = "xavier" }, `init must be pytorch or kaiming, not "xavier"`},
 		{func(c *Config) { c.Arch, c.Init = "ann", "kaiming" }, "kaiming init is for the convolutional networks"},
 		{func(c *Config) { c.Arch, c.BlockDropout = "resnet", 1 }, "block dropout must be"},
-		{func(c *Config) { c.Arch, c.ZeroInitResidual = "cnn", true }, "zero-init of the residual blocks is for the residual CNN (resnet, resnet-wide), not cnn"},
+		{func(c *Config) { c.Arch, c.ZeroInitResidual = "cnn", true }, "zero-init of the residual blocks is for the residual CNN (resnet, resnet-wide, resnet-deep), not cnn"},
 	} {
 		cfg := DefaultConfig("ann")
 		cfg.OutDir = ""

@@ -36,7 +36,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model := fs.String("model", "all", "model to benchmark: ann, cnn, resnet, resnet-wide (issue 6's residual CNN, two widths) or all (ann and cnn)")
+	model := fs.String("model", "all", "model to benchmark: ann, cnn, resnet, resnet-wide, resnet-deep (issue 6's residual CNN, three variants) or all (ann and cnn)")
 	out := fs.String("out", "out", "directory with train's <model>.safetensors and <model>.metrics.json; bench.json is written here")
 	data := fs.String("data", "", "Fashion-MNIST directory (default: $FASHION_MNIST, /usr/share/datasets/fashion-mnist, ./data)")
 	isa := fs.String("isa", "", "force a kernel set (default: the best this CPU runs)")

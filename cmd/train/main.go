@@ -2,13 +2,13 @@
 // study's recipe, writes each model (safetensors) and its metrics into the output directory and
 // prints the study's Key Findings table from our measurements.
 //
-//	train [--model ann|cnn|all] [--epochs 18] [--batch 128] [--lr 0.001] [--seed 1]
+//	train [--model ann|cnn|resnet|resnet-wide|resnet-deep|all] [--epochs 18] [--batch 128] [--lr 0.001] [--seed 1]
 //	      [--data DIR] [--out out] [--limit N] [--threads N] [--download]
 //	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N] [--augment] [--precise-bn N]
 //	      [--weight-decay W] [--label-smoothing E] [--erase P] [--block-dropout P] [--test-each-epoch] [--resume]
 //
-// --model resnet trains issue 6's compact residual CNN, --model resnet-wide its wider variant (neither
-// is part of "all", the study's two models).
+// --model resnet trains issue 6's compact residual CNN, --model resnet-wide and resnet-deep its wider
+// and deeper variants (none is part of "all", the study's two models).
 package main
 
 import (
@@ -104,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.StringVar(&o.model, "model", "all", "model to train: ann, cnn, resnet, resnet-wide (resnet with an 80-channel 14×14 stage), or all (ann and cnn)")
+	fs.StringVar(&o.model, "model", "all", "model to train: ann, cnn, resnet, resnet-wide (resnet with an 80-channel 14×14 stage), resnet-deep (resnet with one more block at 28×28), or all (ann and cnn)")
 	fs.IntVar(&o.epochs, "epochs", 18, "training epochs")
 	fs.IntVar(&o.batch, "batch", 128, "mini-batch size")
 	fs.Float64Var(&o.lr, "lr", 0.001, "Adam's initial learning rate")
@@ -168,9 +168,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	case o.init == "kaiming" && o.model == "ann":
 		return o, errors.New("--init kaiming is for the convolutional networks (--model cnn or resnet), not ann")
 	case o.zeroRes && !nn.IsResNet(o.model):
-		return o, fmt.Errorf("--zero-init-residual is for --model resnet or resnet-wide, not %s", o.model)
+		return o, fmt.Errorf("--zero-init-residual is for the residual CNN (--model %s), not %s", strings.Join(nn.ResNetArchs(), ", "), o.model)
 	case o.blkDrop > 0 && !nn.IsResNet(o.model):
-		return o, fmt.Errorf("--block-dropout is for --model resnet or resnet-wide, not %s", o.model)
+		return o, fmt.Errorf("--block-dropout is for the residual CNN (--model %s), not %s", strings.Join(nn.ResNetArchs(), ", "), o.model)
 	case o.epochs < 1:
 		return o, fmt.Errorf("--epochs %d: want at least 1", o.epochs)
 	case o.batch < 2:

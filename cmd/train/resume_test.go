@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -120,20 +121,27 @@ func TestRunResNetTiny(t *testing.T) {
 	}
 }
 
-// TestRunResNetWideTiny: --model resnet-wide trains through the command under its own name, with its
-// parameter count, and its model file loads as a resnet-wide.
-func TestRunResNetWideTiny(t *testing.T) {
-	data := tinyDataset(t, 40, 20)
-	out := filepath.Join(t.TempDir(), "out")
-	code, stdout, stderr := runCmd(t, "--data", data, "--out", out, "--model", "resnet-wide", "--epochs", "1", "--batch", "16",
-		"--zero-init-residual")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	if !strings.Contains(stdout, "RESNET-WIDE epoch  1/1") || !strings.Contains(stdout, "452282 parameters") {
-		t.Errorf("stdout:\n%s", stdout)
-	}
-	if _, meta, err := nn.LoadArch(filepath.Join(out, "resnet-wide.safetensors"), "resnet-wide"); err != nil || meta.Arch != "resnet-wide" {
-		t.Errorf("model file: %v, arch %q", err, meta.Arch)
+// TestRunResNetVariantsTiny: --model resnet-wide and resnet-deep train through the command under their
+// own names, with their parameter counts, and their model files load as what they are.
+func TestRunResNetVariantsTiny(t *testing.T) {
+	for _, tc := range []struct {
+		arch   string
+		params int
+	}{{"resnet-wide", nn.ResNetWideParams}, {"resnet-deep", nn.ResNetDeepParams}} {
+		t.Run(tc.arch, func(t *testing.T) {
+			data := tinyDataset(t, 40, 20)
+			out := filepath.Join(t.TempDir(), "out")
+			code, stdout, stderr := runCmd(t, "--data", data, "--out", out, "--model", tc.arch, "--epochs", "1", "--batch", "16",
+				"--zero-init-residual")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if !strings.Contains(stdout, strings.ToUpper(tc.arch)+" epoch  1/1") || !strings.Contains(stdout, fmt.Sprintf("%d parameters", tc.params)) {
+				t.Errorf("stdout:\n%s", stdout)
+			}
+			if _, meta, err := nn.LoadArch(filepath.Join(out, tc.arch+".safetensors"), tc.arch); err != nil || meta.Arch != tc.arch {
+				t.Errorf("model file: %v, arch %q", err, meta.Arch)
+			}
+		})
 	}
 }
