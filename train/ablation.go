@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,10 +22,13 @@ import (
 
 // AblationRow is one run of the ablation.
 type AblationRow struct {
-	Name            string   `json:"name"`    // the subdirectory
-	Arch            string   `json:"arch"`    // "resnet", "cnn", …
-	Changes         string   `json:"changes"` // what differs from the study's recipe
-	Epochs          int      `json:"epochs"`  // planned
+	Name    string `json:"name"`    // the subdirectory
+	Arch    string `json:"arch"`    // "resnet", "cnn", …
+	Changes string `json:"changes"` // what differs from the study's recipe
+	Seed    int64  `json:"seed"`
+	// Setting is Changes without the seed: the rows of one setting are samples of the same recipe.
+	Setting         string   `json:"setting"`
+	Epochs          int      `json:"epochs"` // planned
 	EpochsRun       int      `json:"epochs_run"`
 	BestEpoch       int      `json:"best_epoch,omitempty"` // early stopping's kept epoch
 	TestAcc         float64  `json:"test_acc"`
@@ -60,7 +66,67 @@ var replayPatiences = []int{3, 5, 8, 10, 15, 20}
 type Ablation struct {
 	Baseline string        `json:"baseline"` // the runs the deltas refer to, one per model ("" if none)
 	Rows     []AblationRow `json:"rows"`
-	Written  time.Time     `json:"written"`
+	// Seeds summarizes every setting run on more than one seed: one seed's difference between two
+	// settings means little when the seeds of one setting differ by as much.
+	Seeds   []SeedSpread `json:"seeds,omitempty"`
+	Written time.Time    `json:"written"`
+}
+
+// SeedSpread is the test accuracy of one model and setting over the seeds it ran with.
+type SeedSpread struct {
+	Arch    string   `json:"arch"`
+	Setting string   `json:"setting"` // the changes besides the seed, "none" for the study's recipe
+	Runs    []string `json:"runs"`
+	Seeds   []int64  `json:"seeds"`
+	Mean    float64  `json:"mean_test_acc"`
+	SD      float64  `json:"sd_test_acc"` // sample standard deviation (n−1)
+	Min     float64  `json:"min_test_acc"`
+	Max     float64  `json:"max_test_acc"`
+}
+
+// seedSpreads groups rows by model and setting, keeping the groups with at least two seeds, in the
+// order of their first row. A seed run twice (a repeated run) counts once, at its first row.
+func seedSpreads(rows []AblationRow) []SeedSpread {
+	var out []SeedSpread
+	at := map[string]int{}
+	for _, r := range rows {
+		key := r.Arch + "\x00" + r.Setting
+		i, ok := at[key]
+		if !ok {
+			i = len(out)
+			at[key] = i
+			out = append(out, SeedSpread{Arch: r.Arch, Setting: r.Setting})
+		}
+		g := &out[i]
+		if slices.Contains(g.Seeds, r.Seed) {
+			continue
+		}
+		g.Runs, g.Seeds = append(g.Runs, r.Name), append(g.Seeds, r.Seed)
+		g.Mean += r.TestAcc // a sum until the end
+		if len(g.Seeds) == 1 || r.TestAcc < g.Min {
+			g.Min = r.TestAcc
+		}
+		if len(g.Seeds) == 1 || r.TestAcc > g.Max {
+			g.Max = r.TestAcc
+		}
+	}
+	kept := out[:0]
+	for _, g := range out {
+		n := len(g.Seeds)
+		if n < 2 {
+			continue
+		}
+		g.Mean /= float64(n)
+		var ss float64
+		for _, r := range rows {
+			if r.Arch == g.Arch && r.Setting == g.Setting && slices.Contains(g.Runs, r.Name) {
+				ss += (r.TestAcc - g.Mean) * (r.TestAcc - g.Mean)
+			}
+		}
+		g.SD = math.Sqrt(ss / float64(n-1))
+		kept = append(kept, g)
+	}
+	return kept
 }
 
 // BuildAblation reads every <dir>/<run>/<arch>.metrics.json, in the runs' name order. Each row's
@@ -103,6 +169,7 @@ func BuildAblation(dir string) (*Ablation, error) {
 		}
 	}
 	a.Baseline = strings.Join(names, ", ")
+	a.Seeds = seedSpreads(a.Rows)
 	for i := range a.Rows {
 		r := &a.Rows[i]
 		b, ok := base[r.Arch]
@@ -135,7 +202,9 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if r.Batch != 128 {
 		ch = append(ch, fmt.Sprintf("batch %d", r.Batch))
 	}
+	seedAt := -1
 	if r.Seed != 1 { // the study's recipe on another seed measures seed noise, not a change
+		seedAt = len(ch)
 		ch = append(ch, fmt.Sprintf("seed %d", r.Seed))
 	}
 	switch {
@@ -177,11 +246,17 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if r.TrainImages != 54000 {
 		ch = append(ch, fmt.Sprintf("%d training images", r.TrainImages))
 	}
-	changes := "none"
+	changes, setting := "none", "none"
 	if len(ch) > 0 {
 		changes = strings.Join(ch, ", ")
 	}
-	row := AblationRow{Name: name, Arch: m.Arch, Changes: changes, Epochs: r.Epochs, EpochsRun: len(m.History),
+	if seedAt >= 0 {
+		ch = slices.Delete(ch, seedAt, seedAt+1)
+	}
+	if len(ch) > 0 {
+		setting = strings.Join(ch, ", ")
+	}
+	row := AblationRow{Name: name, Arch: m.Arch, Changes: changes, Seed: r.Seed, Setting: setting, Epochs: r.Epochs, EpochsRun: len(m.History),
 		BestEpoch: m.BestEpoch, TestAcc: m.Test.Acc, ValAcc: m.Val.Acc, WallSeconds: m.WallSeconds,
 		SecondsPerEpoch: m.SecondsPerEpoch, TrainImages: r.TrainImages, Threads: m.Threads, Kernels: m.Kernels}
 	if r.Patience == 0 && len(m.History) == r.Epochs && everyEpochTested(m.History) {
@@ -226,6 +301,19 @@ func (a *Ablation) Markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f%% | %s | %.2f%% | %s | %s |\n", r.Name, r.Arch, r.Changes, epochs,
 			100*r.TestAcc, delta, 100*r.ValAcc, (time.Duration(r.WallSeconds) * time.Second).String(), ratio)
+	}
+	if len(a.Seeds) > 0 {
+		b.WriteString("\nSettings run on more than one seed (test accuracy over the seeds; the standard deviation is the sample one):\n\n")
+		b.WriteString("| Model | Changes besides the seed | Seeds | Runs | Mean test acc | SD | Min | Max |\n")
+		b.WriteString("|---|---|---|---|---:|---:|---:|---:|\n")
+		for _, g := range a.Seeds {
+			seeds := make([]string, len(g.Seeds))
+			for i, s := range g.Seeds {
+				seeds[i] = strconv.FormatInt(s, 10)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f%% | %.2f pts | %.2f%% | %.2f%% |\n", g.Arch, g.Setting,
+				strings.Join(seeds, ", "), strings.Join(g.Runs, ", "), 100*g.Mean, 100*g.SD, 100*g.Min, 100*g.Max)
+		}
 	}
 	head := false
 	for _, r := range a.Rows {
