@@ -54,6 +54,9 @@ RUNS='
 34-resnet-study-seed4|--model resnet --seed 4 --test-each-epoch
 35-resnet-deep|--model resnet-deep --test-each-epoch
 36-resnet-deep-seed2|--model resnet-deep --seed 2 --test-each-epoch
+37-resnet-ema|--model resnet --ema 0.999 --test-each-epoch
+38-resnet-ema-seed2|--model resnet --ema 0.999 --seed 2 --test-each-epoch
+39-resnet-ema-seed3|--model resnet --ema 0.999 --seed 3 --test-each-epoch
 25-resnet-regularized66|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66
 '
 

@@ -234,6 +234,9 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if r.BlockDrop > 0 {
 		ch = append(ch, fmt.Sprintf("dropout %g in the blocks", r.BlockDrop))
 	}
+	if r.EMA > 0 {
+		ch = append(ch, fmt.Sprintf("weights averaged (EMA %g)", r.EMA))
+	}
 	if r.Erase > 0 {
 		ch = append(ch, fmt.Sprintf("random erasing (p %g)", r.Erase))
 	}

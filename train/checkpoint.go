@@ -18,7 +18,7 @@ import (
 // A checkpoint is everything a run needs to continue after its last finished epoch exactly as if it
 // had not stopped: the network's tensors, Adam's moments and step, the states of the shuffling and
 // dropout generators, the history (from which the schedule is rebuilt by replay), early stopping's
-// best weights, and the time spent so far. Augmentation draws from a generator that depends on the
+// best weights, the weight average if any, and the time spent so far. Augmentation draws from a generator that depends on the
 // seed and the epoch only, so it needs nothing.
 //
 // File: "simdnn-ckpt-1\n", a gob-encoded checkpoint, and the CRC-32 (IEEE) of both, little endian.
@@ -34,6 +34,8 @@ type checkpoint struct {
 	DropoutRNG   []byte
 	History      []Epoch
 	Early        *EarlyStop
+	EMA          [][]float32 // the weight average's tensors (Config.EMA), in State's order
+	EMASteps     int
 	TrainSeconds float64
 	WallSeconds  float64 // wall time of the run so far, including earlier processes
 	Resumes      []int   // epochs after which earlier processes stopped and this run was resumed
@@ -79,8 +81,9 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	return &c, nil
 }
 
-// restoreState copies a checkpoint's tensors into the network after checking names and sizes.
-func (c *checkpoint) restoreState(path string, state []*nn.Param) error {
+// restoreState copies a checkpoint's tensors into the network after checking names and sizes; kept is
+// the network early stopping copies (the weight average's with Config.EMA, else state itself).
+func (c *checkpoint) restoreState(path string, state, kept []*nn.Param) error {
 	if len(c.State) != len(state) || len(c.Names) != len(state) {
 		return fmt.Errorf("checkpoint %s: %d tensors, the network has %d", path, len(c.State), len(state))
 	}
@@ -89,11 +92,21 @@ func (c *checkpoint) restoreState(path string, state []*nn.Param) error {
 			return fmt.Errorf("checkpoint %s: tensor %d is %s with %d values, the network's is %s with %d", path, i, c.Names[i], len(c.State[i]), p.Name, len(p.Value))
 		}
 	}
-	if c.Early != nil && c.Early.Best != nil {
-		if len(c.Early.Best) != len(state) {
-			return fmt.Errorf("checkpoint %s: early stopping holds %d tensors, the network has %d", path, len(c.Early.Best), len(state))
+	if c.EMA != nil {
+		if len(c.EMA) != len(state) {
+			return fmt.Errorf("checkpoint %s: the weight average holds %d tensors, the network has %d", path, len(c.EMA), len(state))
 		}
 		for i, p := range state {
+			if len(c.EMA[i]) != len(p.Value) {
+				return fmt.Errorf("checkpoint %s: the weight average's %s has %d values, want %d", path, p.Name, len(c.EMA[i]), len(p.Value))
+			}
+		}
+	}
+	if c.Early != nil && c.Early.Best != nil {
+		if len(c.Early.Best) != len(kept) {
+			return fmt.Errorf("checkpoint %s: early stopping holds %d tensors, the network has %d", path, len(c.Early.Best), len(kept))
+		}
+		for i, p := range kept {
 			if len(c.Early.Best[i]) != len(p.Value) {
 				return fmt.Errorf("checkpoint %s: early stopping's copy of %s has %d values, want %d", path, p.Name, len(c.Early.Best[i]), len(p.Value))
 			}

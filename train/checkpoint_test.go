@@ -33,7 +33,7 @@ func sameWeights(t *testing.T, a, b nn.Network) {
 // resumed ends with the weights, history and test results of the uninterrupted run, bit for bit. The
 // configurations exercise everything a checkpoint carries: Adam, the shuffling and dropout generators
 // (the CNN has dropout), the schedule (plateau and cosine with warm-up), early stopping's best copy,
-// augmentation, random erasing and precise BN's draws.
+// augmentation, random erasing, precise BN's draws and the weight average.
 func TestResumeIdentical(t *testing.T) {
 	datatest.Long(t)
 	for _, tc := range []struct {
@@ -47,6 +47,9 @@ func TestResumeIdentical(t *testing.T) {
 		{"resnet-plateau-precisebn-blockdropout-kaiming-zeroinit", func(c *Config) {
 			c.Arch, c.Epochs, c.PreciseBN, c.BlockDropout, c.Init = "resnet", 2, 3, 0.2, "kaiming"
 			c.ZeroInitResidual = true
+		}, 1},
+		{"cnn-ema-early-precisebn", func(c *Config) {
+			c.Arch, c.Epochs, c.EMA, c.Patience, c.PreciseBN = "cnn", 3, 0.9, 2, 2
 		}, 1},
 		{"cnn-erase-smoothing-decay", func(c *Config) {
 			c.Arch, c.Epochs, c.Erase, c.LabelSmoothing, c.WeightDecay, c.TestEachEpoch = "cnn", 3, 0.5, 0.1, 0.05, true

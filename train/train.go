@@ -56,6 +56,10 @@ type Config struct {
 	// ZeroInitResidual starts each residual block as its shortcut alone (nn.ZeroInitResidual:
 	// torchvision's zero_init_residual=True).
 	ZeroInitResidual bool
+	// EMA > 0 evaluates, early-stops on and saves an exponential moving average of the weights with
+	// this decay per optimizer step (see emaWeights) instead of the last step's weights; training itself
+	// is unchanged, but the plateau schedule reacts to the average's validation accuracy.
+	EMA float64
 	// TestEachEpoch also evaluates the test set after every epoch, into the history. It is for
 	// measuring (what early stopping with any patience would have kept and scored, replayed from one
 	// run: ReplayEarlyStop); nothing in the run reads it.
@@ -151,6 +155,7 @@ type Recipe struct {
 	BlockDrop   float64 `json:"block_dropout,omitempty"`
 	Init        string  `json:"init,omitempty"` // "kaiming"; empty: PyTorch's defaults
 	ZeroInitRes bool    `json:"zero_init_residual,omitempty"`
+	EMA         float64 `json:"ema_decay,omitempty"`
 }
 
 // Metrics is everything a run measured; it is written as <arch>.metrics.json.
@@ -227,7 +232,7 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			Loss:        "softmax cross-entropy",
 			Warmup:      cfg.Warmup, Patience: cfg.Patience, Augment: cfg.Augment, PreciseBN: cfg.PreciseBN,
 			WeightDecay: cfg.WeightDecay, Smoothing: cfg.LabelSmoothing, Erase: cfg.Erase,
-			BlockDrop: cfg.BlockDropout, Init: recipeInit, ZeroInitRes: cfg.ZeroInitResidual,
+			BlockDrop: cfg.BlockDropout, Init: recipeInit, ZeroInitRes: cfg.ZeroInitResidual, EMA: cfg.EMA,
 		},
 		Mean: d.Mean, Std: d.Std, Classes: dataset.ClassNames(),
 		Threads: runtime.GOMAXPROCS(0), Kernels: kernels.Current().Name,
@@ -264,6 +269,20 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			return nil, nil, err
 		}
 	}
+	// evalNet is the network evaluated, early-stopped on and saved: net itself, or with EMA the
+	// average of its weights.
+	evalNet := net
+	var ema *emaWeights
+	if cfg.EMA > 0 {
+		avg, err := nn.New(cfg.Arch, cfg.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ema, err = newEMA(cfg.EMA, netState(avg), netState(net)); err != nil {
+			return nil, nil, err
+		}
+		evalNet = avg
+	}
 	var early *EarlyStop
 	if cfg.Patience > 0 {
 		early = NewEarlyStop(cfg.Patience)
@@ -295,8 +314,17 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			if c.Fingerprint != cfg.fingerprint(d) {
 				return nil, nil, fmt.Errorf("checkpoint %s is of another run (%s), not of this one (%s); remove it or change --out", ckptPath, c.Fingerprint, cfg.fingerprint(d))
 			}
-			if err := c.restoreState(ckptPath, netState(net)); err != nil {
+			if err := c.restoreState(ckptPath, netState(net), netState(evalNet)); err != nil {
 				return nil, nil, err
+			}
+			if ema != nil {
+				if c.EMA == nil {
+					return nil, nil, fmt.Errorf("checkpoint %s: no weight average to resume", ckptPath)
+				}
+				for i, p := range ema.avg {
+					copy(p.Value, c.EMA[i])
+				}
+				ema.steps = c.EMASteps
 			}
 			if err := opt.SetState(c.Adam); err != nil {
 				return nil, nil, fmt.Errorf("checkpoint %s: %v", ckptPath, err)
@@ -369,6 +397,9 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			opt.ZeroGrad()
 			net.Backward(dlogits[:nb*nn.NumClasses])
 			opt.Step()
+			if ema != nil {
+				ema.update()
+			}
 			step++
 			lossSum += loss * float64(nb)
 			correct += c
@@ -378,18 +409,18 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 		trainDur := time.Since(t0).Seconds()
 		if cfg.PreciseBN > 0 {
 			obs.Phase(cfg.Arch, "recomputing BatchNorm statistics")
-			if err := PreciseBN(net, d.Train, norm, cfg.PreciseBN, cfg.Batch, cfg.Seed, ep); err != nil {
+			if err := PreciseBN(evalNet, d.Train, norm, cfg.PreciseBN, cfg.Batch, cfg.Seed, ep); err != nil {
 				return nil, nil, err
 			}
 		}
-		val, _ := Evaluate(net, d.Val, norm)
+		val, _ := Evaluate(evalNet, d.Val, norm)
 		e := Epoch{
 			Epoch: ep, TrainLoss: lossSum / float64(done), TrainAcc: float64(correct) / float64(done),
 			ValLoss: val.Loss, ValAcc: val.Acc, LR: lr, Seconds: time.Since(t0).Seconds(),
 			ImagesPS: float64(done) / trainDur,
 		}
 		if cfg.TestEachEpoch {
-			test, _ := Evaluate(net, d.Test, norm)
+			test, _ := Evaluate(evalNet, d.Test, norm)
 			e.TestAcc = test.Acc
 			e.Seconds = time.Since(t0).Seconds()
 		}
@@ -397,7 +428,7 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 		m.History = append(m.History, e)
 		obs.EpochEnd(cfg.Arch, e)
 		sched.EpochEnd(val.Acc)
-		if early != nil && early.Observe(ep, val.Acc, netState(net)) {
+		if early != nil && early.Observe(ep, val.Acc, netState(evalNet)) {
 			stopped = true
 		}
 		if ckptPath != "" {
@@ -411,6 +442,12 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 				c.Names = append(c.Names, p.Name)
 				c.State = append(c.State, p.Value)
 			}
+			if ema != nil {
+				for _, p := range ema.avg {
+					c.EMA = append(c.EMA, p.Value)
+				}
+				c.EMASteps = ema.steps
+			}
 			c.ShuffleRNG, _ = shuffleSrc.MarshalBinary()
 			c.DropoutRNG, _ = dropSrc.MarshalBinary()
 			if err := writeCheckpoint(ckptPath, c); err != nil {
@@ -423,15 +460,15 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 	}
 	m.SecondsPerEpoch = trainSeconds / float64(max(1, len(m.History)))
 	if early != nil {
-		early.Restore(netState(net))
+		early.Restore(netState(evalNet))
 		m.BestEpoch, m.StoppedEpoch = early.BestEpoch, len(m.History)
 	}
 
 	obs.Phase(cfg.Arch, "final evaluation")
-	m.Train, _ = Evaluate(net, d.Train, norm)
-	m.Val, _ = Evaluate(net, d.Val, norm)
+	m.Train, _ = Evaluate(evalNet, d.Train, norm)
+	m.Val, _ = Evaluate(evalNet, d.Val, norm)
 	var preds []uint8
-	m.Test, preds = Evaluate(net, d.Test, norm)
+	m.Test, preds = Evaluate(evalNet, d.Test, norm)
 	m.TestPredictions = preds
 	m.Confusion = Confusion(d.Test.Labels, preds, nn.NumClasses)
 	m.PerClass = PerClass(m.Confusion, m.Classes)
@@ -444,7 +481,7 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 		}
 		m.ModelFile = cfg.Arch + ".safetensors"
 		meta := nn.Meta{Arch: cfg.Arch, Mean: d.Mean, Std: d.Std, Classes: m.Classes, Extra: recipeMeta(m)}
-		if err := nn.Save(filepath.Join(cfg.OutDir, m.ModelFile), net, meta); err != nil {
+		if err := nn.Save(filepath.Join(cfg.OutDir, m.ModelFile), evalNet, meta); err != nil {
 			return nil, nil, err
 		}
 		m.WallSeconds = wallBefore + time.Since(start).Seconds()
@@ -454,7 +491,7 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 	} else {
 		m.WallSeconds = wallBefore + time.Since(start).Seconds()
 	}
-	return m, net, nil
+	return m, evalNet, nil
 }
 
 func recipeMeta(m *Metrics) map[string]string {
@@ -479,6 +516,7 @@ func recipeMeta(m *Metrics) map[string]string {
 	opt("label_smoothing", r.Smoothing)
 	opt("random_erasing", r.Erase)
 	opt("block_dropout", r.BlockDrop)
+	opt("ema_decay", r.EMA)
 	if r.Init != "" {
 		meta["init"] = r.Init
 	}
@@ -515,6 +553,8 @@ func (cfg Config) validate(d Data) error {
 		return fmt.Errorf("label smoothing must be in [0, 1), not %v", cfg.LabelSmoothing)
 	case !(cfg.Erase >= 0 && cfg.Erase <= 1):
 		return fmt.Errorf("random-erasing probability must be in [0, 1], not %v", cfg.Erase)
+	case !(cfg.EMA >= 0 && cfg.EMA < 1):
+		return fmt.Errorf("EMA decay must be in [0, 1) (0: off), not %v", cfg.EMA)
 	case !(cfg.BlockDropout >= 0 && cfg.BlockDropout < 1):
 		return fmt.Errorf("block dropout must be in [0, 1), not %v", cfg.BlockDropout)
 	case cfg.Init != "" && cfg.Init != "pytorch" && cfg.Init != "kaiming":
@@ -558,6 +598,9 @@ func (cfg Config) fingerprint(d Data) string {
 	}
 	if cfg.BlockDropout > 0 {
 		fp += fmt.Sprintf(" block_dropout=%g", cfg.BlockDropout)
+	}
+	if cfg.EMA > 0 {
+		fp += fmt.Sprintf(" ema=%g", cfg.EMA)
 	}
 	return fp
 }

@@ -5,7 +5,7 @@
 //	train [--model ann|cnn|resnet|resnet-wide|resnet-deep|all] [--epochs 18] [--batch 128] [--lr 0.001] [--seed 1]
 //	      [--data DIR] [--out out] [--limit N] [--threads N] [--download]
 //	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N] [--augment] [--precise-bn N]
-//	      [--weight-decay W] [--label-smoothing E] [--erase P] [--block-dropout P] [--test-each-epoch] [--resume]
+//	      [--weight-decay W] [--label-smoothing E] [--erase P] [--block-dropout P] [--ema D] [--test-each-epoch] [--resume]
 //
 // --model resnet trains issue 6's compact residual CNN, --model resnet-wide and resnet-deep its wider
 // and deeper variants (none is part of "all", the study's two models).
@@ -57,6 +57,7 @@ type options struct {
 	smooth   float64
 	erase    float64
 	blkDrop  float64
+	ema      float64
 	init     string
 	zeroRes  bool
 	testEach bool
@@ -122,6 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.decay, "weight-decay", 0, "decoupled weight decay: the optimizer becomes PyTorch's AdamW with this weight_decay (0: Adam, the study's)")
 	fs.Float64Var(&o.smooth, "label-smoothing", 0, "label smoothing of the cross-entropy's targets, as PyTorch's CrossEntropyLoss(label_smoothing=…) (0: off)")
 	fs.Float64Var(&o.erase, "erase", 0, "random erasing: the probability that a training image gets a rectangle of random pixels (0: off; 0.5 is the paper's)")
+	fs.Float64Var(&o.ema, "ema", 0, "evaluate, early-stop on and save an exponential moving average of the weights with this decay per step, e.g. 0.999 (0: off, the last step's weights)")
 	fs.Float64Var(&o.blkDrop, "block-dropout", 0, "resnet: dropout with this probability between each residual block's two convolutions (training only; 0: off)")
 	fs.BoolVar(&o.zeroRes, "zero-init-residual", false, "resnet: start each residual block as its shortcut (its last BatchNorm's scale zero), as torchvision's zero_init_residual")
 	fs.StringVar(&o.init, "init", "pytorch", "convolution weights' initialization: pytorch (the layers' defaults, the study's) or kaiming (torchvision ResNet's kaiming_normal_, fan_out)")
@@ -161,6 +163,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--label-smoothing %v: want a number in [0, 1)", o.smooth)
 	case !(o.erase >= 0 && o.erase <= 1):
 		return o, fmt.Errorf("--erase %v: want a probability in [0, 1]", o.erase)
+	case !(o.ema >= 0 && o.ema < 1):
+		return o, fmt.Errorf("--ema %v: want a decay in [0, 1)", o.ema)
 	case !(o.blkDrop >= 0 && o.blkDrop < 1):
 		return o, fmt.Errorf("--block-dropout %v: want a probability in [0, 1)", o.blkDrop)
 	case o.init != "pytorch" && o.init != "kaiming":
@@ -239,7 +243,7 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		cfg := train.Config{Arch: arch, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, OutDir: o.out,
 			Observer: newProgress(stdout, stderr),
 			Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, Augment: o.augment, PreciseBN: o.bnStats,
-			WeightDecay: o.decay, LabelSmoothing: o.smooth, Erase: o.erase, BlockDropout: o.blkDrop, Init: o.init, ZeroInitResidual: o.zeroRes, TestEachEpoch: o.testEach,
+			WeightDecay: o.decay, LabelSmoothing: o.smooth, Erase: o.erase, BlockDropout: o.blkDrop, EMA: o.ema, Init: o.init, ZeroInitResidual: o.zeroRes, TestEachEpoch: o.testEach,
 			Resume: o.resume}
 		m, _, err := train.Run(cfg, data)
 		if err != nil {

@@ -45,6 +45,8 @@ func TestErrors(t *testing.T) {
 		{[]string{"--label-smoothing", "1"}, "--label-smoothing 1"},
 		{[]string{"--erase", "1.5"}, "--erase 1.5"},
 		{[]string{"--block-dropout", "1"}, "--block-dropout 1"},
+		{[]string{"--ema", "1"}, "--ema 1: want a decay in [0, 1)"},
+		{[]string{"--ema", "-0.5"}, "--ema -0.5"},
 		{[]string{"--init", "xavier"}, `--init "xavier": want pytorch or kaiming`},
 		{[]string{"--model", "ann", "--init", "kaiming"}, "--init kaiming is for the convolutional networks"},
 		{[]string{"--model", "cnn", "--block-dropout", "0.2"}, "--block-dropout is for the residual CNN (--model resnet, resnet-wide, resnet-deep), not cnn"},

@@ -122,25 +122,31 @@ func TestRunResNetTiny(t *testing.T) {
 }
 
 // TestRunResNetVariantsTiny: --model resnet-wide and resnet-deep train through the command under their
-// own names, with their parameter counts, and their model files load as what they are.
+// own names, with their parameter counts, and their model files load as what they are and record the
+// options given (--ema reaches the run).
 func TestRunResNetVariantsTiny(t *testing.T) {
 	for _, tc := range []struct {
 		arch   string
 		params int
-	}{{"resnet-wide", nn.ResNetWideParams}, {"resnet-deep", nn.ResNetDeepParams}} {
+		ema    string
+	}{{"resnet-wide", nn.ResNetWideParams, ""}, {"resnet-deep", nn.ResNetDeepParams, "0.9"}} {
 		t.Run(tc.arch, func(t *testing.T) {
 			data := tinyDataset(t, 40, 20)
 			out := filepath.Join(t.TempDir(), "out")
-			code, stdout, stderr := runCmd(t, "--data", data, "--out", out, "--model", tc.arch, "--epochs", "1", "--batch", "16",
-				"--zero-init-residual")
+			args := []string{"--data", data, "--out", out, "--model", tc.arch, "--epochs", "1", "--batch", "16", "--zero-init-residual"}
+			if tc.ema != "" {
+				args = append(args, "--ema", tc.ema)
+			}
+			code, stdout, stderr := runCmd(t, args...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			if !strings.Contains(stdout, strings.ToUpper(tc.arch)+" epoch  1/1") || !strings.Contains(stdout, fmt.Sprintf("%d parameters", tc.params)) {
 				t.Errorf("stdout:\n%s", stdout)
 			}
-			if _, meta, err := nn.LoadArch(filepath.Join(out, tc.arch+".safetensors"), tc.arch); err != nil || meta.Arch != tc.arch {
-				t.Errorf("model file: %v, arch %q", err, meta.Arch)
+			if _, meta, err := nn.LoadArch(filepath.Join(out, tc.arch+".safetensors"), tc.arch); err != nil || meta.Arch != tc.arch ||
+				meta.Extra["ema_decay"] != tc.ema || meta.Extra["zero_init_residual"] != "true" {
+				t.Errorf("model file: %v, arch %q, metadata %v", err, meta.Arch, meta.Extra)
 			}
 		})
 	}
