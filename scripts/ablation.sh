@@ -57,6 +57,7 @@ RUNS='
 37-resnet-ema|--model resnet --ema 0.999 --test-each-epoch
 38-resnet-ema-seed2|--model resnet --ema 0.999 --seed 2 --test-each-epoch
 39-resnet-ema-seed3|--model resnet --ema 0.999 --seed 3 --test-each-epoch
+40-cnn-ema|--model cnn --ema 0.999 --test-each-epoch
 25-resnet-regularized66|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66
 '
 
