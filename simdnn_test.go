@@ -49,7 +49,7 @@ func readGolden(t *testing.T, arch string) *golden {
 func TestPyTorchParity(t *testing.T) {
 	prev := kernels.Current().Name
 	defer kernels.Use(prev)
-	for _, arch := range []string{"ann", "cnn"} {
+	for _, arch := range []string{"ann", "cnn", "resnet"} {
 		g := readGolden(t, arch)
 		m, err := simdnn.Load(filepath.Join("testdata", "golden_"+arch+".safetensors"))
 		if err != nil {
