@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Golden PyTorch outputs for nn's tests (run once; the tests do not need torch).
 
-Builds the study's two networks and the residual CNN in PyTorch with the kit's module names, seeds them, gives BatchNorm
-non-trivial parameters and running statistics, and writes for each architecture:
+Builds the study's two networks and the residual CNN in PyTorch with the kit's module names, seeds
+them, gives BatchNorm non-trivial parameters and running statistics, and writes for each architecture:
   golden_<arch>.safetensors  the weights, in the kit's safetensors naming (written by hand below:
                              8-byte little-endian header length, JSON header, raw little-endian F32)
   golden_<arch>.json         a few normalized input images and PyTorch's eval-mode logits, plus one
@@ -18,7 +18,7 @@ import struct
 import torch
 import torch.nn as nn
 
-from torch_models import ANN, CNN, ResNet
+from torch_models import MODELS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MEAN, STD = 0.2860, 0.3530
@@ -56,7 +56,7 @@ def write_safetensors(path, state, metadata):
 
 def make(arch, seed):
     torch.manual_seed(seed)
-    model = {"ann": ANN, "cnn": CNN, "resnet": ResNet}[arch]()
+    model = MODELS[arch]()
     # Non-trivial BatchNorm so a wrong use of γ, β or the running statistics cannot pass.
     with torch.no_grad():
         for m in model.modules():

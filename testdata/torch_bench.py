@@ -47,7 +47,7 @@ ensure_env()
 
 import torch  # noqa: E402  (after the environment is fixed: OpenBLAS reads it when loaded)
 
-from torch_models import ANN, CNN  # noqa: E402
+from torch_models import MODELS  # noqa: E402
 
 
 def time_model(model, batch, benchtime):
@@ -122,13 +122,13 @@ def main():
     if a.train:
         for name in models:
             for _ in range(a.count):
-                model = ANN() if name == "ann" else CNN()
+                model = MODELS[name]()
                 n, ns = time_train_step(model, 128, a.benchtime)
                 print("BenchmarkTrainStep/impl=pytorch/model=%s/batch=128 \t%8d\t%12.0f ns/op\t%12.1f images/s"
                       % (name, n, ns, 128 * 1e9 / ns), flush=True)
         return
     for name in models:
-        model = (ANN() if name == "ann" else CNN()).eval()
+        model = MODELS[name]().eval()
         for batch in [int(b) for b in a.batch.split(",")]:
             for _ in range(a.count):
                 n, ns = time_model(model, batch, a.benchtime)

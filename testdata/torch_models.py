@@ -1,4 +1,4 @@
-"""The kit's two networks in PyTorch, with the kit's module names (they are the safetensors tensor
+"""The kit's networks in PyTorch, with the kit's module names (they are the safetensors tensor
 names). Shared by gen_golden.py and torch_bench.py, so the golden logits and the timings are of the
 same models. Module creation order sets the order of seeded initialization: keep it.
 """
@@ -100,3 +100,7 @@ class ResNet(nn.Module):
         x = self.drop1(self.layer2(x))
         x = self.drop2(x.mean((2, 3)))
         return self.fc(x)
+
+
+# MODELS maps the kit's architecture names to these modules.
+MODELS = {"ann": ANN, "cnn": CNN, "resnet": ResNet}

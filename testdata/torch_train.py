@@ -18,20 +18,24 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_models import ANN, CNN, ResNet  # noqa: E402
-
-MODELS = {"ann": ANN, "cnn": CNN, "resnet": ResNet}
+from torch_models import MODELS  # noqa: E402
 
 
-def idx(path, offset):
-    with gzip.open(path, "rb") as f:
-        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
+def idx(path, magic, offset):
+    try:
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as e:
+        raise SystemExit(f"{path}: {e}")
+    if len(raw) < offset or int.from_bytes(raw[:4], "big") != magic:
+        raise SystemExit(f"{path}: not an IDX file of magic {magic}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset)
 
 
 def load(data):
     def split(prefix):
-        x = idx(os.path.join(data, prefix + "-images-idx3-ubyte.gz"), 16).reshape(-1, 1, 28, 28)
-        y = idx(os.path.join(data, prefix + "-labels-idx1-ubyte.gz"), 8)
+        x = idx(os.path.join(data, prefix + "-images-idx3-ubyte.gz"), 2051, 16).reshape(-1, 1, 28, 28)
+        y = idx(os.path.join(data, prefix + "-labels-idx1-ubyte.gz"), 2049, 8)
         if len(x) != len(y):
             raise SystemExit(f"{data}: {prefix} has {len(x)} images but {len(y)} labels")
         return x, y
@@ -54,6 +58,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     a = ap.parse_args()
+    if a.epochs < 1:
+        ap.error("--epochs must be at least 1")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
