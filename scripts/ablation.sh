@@ -58,6 +58,8 @@ RUNS='
 38-resnet-ema-seed2|--model resnet --ema 0.999 --seed 2 --test-each-epoch
 39-resnet-ema-seed3|--model resnet --ema 0.999 --seed 3 --test-each-epoch
 40-cnn-ema|--model cnn --ema 0.999 --test-each-epoch
+41-resnet-onecycle-seed2|--model resnet --schedule onecycle --lr 0.003 --seed 2 --test-each-epoch
+42-resnet-onecycle-seed3|--model resnet --schedule onecycle --lr 0.003 --seed 3 --test-each-epoch
 25-resnet-regularized66|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66
 '
 
