@@ -7,7 +7,7 @@
 //	bench --format benchfmt > b.txt; bench --isa generic --format benchfmt > a.txt; benchstat a.txt b.txt
 //	bench --random-weights         # no trained model needed (no accuracy check)
 //
-// It also writes <out>/bench.json.
+// It also writes <out>/bench.json (bench-random-weights.json with --random-weights).
 package main
 
 import (
