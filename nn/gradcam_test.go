@@ -9,9 +9,14 @@ import (
 
 // randomCNN is an untrained CNN whose BatchNorm running statistics are not the trivial 0/1, so the
 // evaluation-mode network differs from one without BatchNorm.
-func randomCNN(t *testing.T, seed int64) Network {
+func randomCNN(t *testing.T, seed int64) Network { return randomNet(t, "cnn", seed) }
+
+func randomNet(t *testing.T, arch string, seed int64) Network {
 	t.Helper()
-	net := NewCNN(seed)
+	net, err := New(arch, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 3))
 	for _, b := range net.Buffers() {
 		for i := range b.Value {
@@ -45,7 +50,16 @@ func paramByName(t *testing.T, net Network, name string) []float64 {
 			return out
 		}
 	}
-	t.Fatalf("no parameter %s", name)
+	for _, b := range net.Buffers() {
+		if b.Name == name {
+			out := make([]float64, len(b.Value))
+			for i, v := range b.Value {
+				out[i] = float64(v)
+			}
+			return out
+		}
+	}
+	t.Fatalf("no tensor %s", name)
 	return nil
 }
 
@@ -270,6 +284,117 @@ func TestCAMCombination(t *testing.T) {
 	ramp := upsampleBilinear([]float64{0, 1}, 1, 2, 1, 4)
 	if ramp[0] != 0 || ramp[1] != 0.25 || ramp[2] != 0.75 || ramp[3] != 1 {
 		t.Fatalf("1×2 → 1×4 gave %v, want [0 0.25 0.75 1] (half-pixel centres)", ramp)
+	}
+}
+
+// TestGradCAMResNet checks Grad-CAM and the feature maps on every residual CNN against independent
+// float64 arithmetic. The explained layer is the last block, which the head only averages (dropout is
+// the identity in evaluation) before fc, so the logits must be fc(mean of A) and ∂logit_c/∂A[k,p] must
+// be fc.weight[c,k]/49 at every position: that pins down both the layer read and the backward pass.
+// The stem's feature map is recomputed from stem.conv and stem.bn (3×3, zero padding, running
+// statistics, ReLU).
+func TestGradCAMResNet(t *testing.T) {
+	for _, arch := range ResNetArchs() {
+		t.Run(arch, func(t *testing.T) {
+			net := randomNet(t, arch, 6)
+			const n = 3
+			x := randomImages(n, 4)
+			class := []int{3, 0, 9}
+			a, g, logits, err := gradCAMParts(net, x, n, class)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fw, fb := paramByName(t, net, "fc.weight"), paramByName(t, net, "fc.bias")
+			for i := range n {
+				for c := range NumClasses {
+					ref := fb[c]
+					for k := range camC {
+						var m float64
+						for _, v := range a[i][k*49 : (k+1)*49] {
+							m += float64(v)
+						}
+						ref += fw[c*camC+k] * m / 49
+					}
+					if got := float64(logits[i*NumClasses+c]); math.Abs(got-ref) > 1e-4*(1+math.Abs(ref)) {
+						t.Fatalf("image %d logit %d: network %g, fc(mean of the last block) %g", i, c, got, ref)
+					}
+				}
+				for k := range camC {
+					want := fw[class[i]*camC+k] / 49
+					for p := range 49 {
+						if got := float64(g[i][k*49+p]); math.Abs(got-want) > 1e-6*math.Abs(want)+1e-9 {
+							t.Fatalf("image %d ∂logit/∂A[%d,%d] = %g, want fc.weight/49 = %g", i, k, p, got, want)
+						}
+					}
+				}
+			}
+			for _, p := range net.Params() {
+				for _, v := range p.Grad {
+					if v != 0 {
+						t.Fatalf("GradCAM left a gradient in %s", p.Name)
+					}
+				}
+			}
+
+			maps, logits2, err := StageFeatureMaps(net, x, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range logits {
+				if logits[i] != logits2[i] {
+					t.Fatalf("logit %d differs between GradCAM (%g) and StageFeatureMaps (%g)", i, logits[i], logits2[i])
+				}
+			}
+			sp := resNetSpecs[arch]
+			want := []FeatureMap{{Layer: "stem.relu", C: sp.stem, H: 28, W: 28}}
+			h := 28
+			for _, st := range sp.stages {
+				if st.pool {
+					h /= 2
+				}
+				want = append(want, FeatureMap{Layer: st.name, C: st.cout, H: h, W: h})
+			}
+			cw, cb := paramByName(t, net, "stem.conv.weight"), paramByName(t, net, "stem.conv.bias")
+			gm, bt := paramByName(t, net, "stem.bn.weight"), paramByName(t, net, "stem.bn.bias")
+			rm, rv := paramByName(t, net, "stem.bn.running_mean"), paramByName(t, net, "stem.bn.running_var")
+			for i := range n {
+				if len(maps[i]) != len(want) {
+					t.Fatalf("image %d: %d stages, want %d", i, len(maps[i]), len(want))
+				}
+				for s, fm := range maps[i] {
+					w := want[s]
+					if fm.Layer != w.Layer || fm.C != w.C || fm.H != w.H || fm.W != w.W || len(fm.Data) != w.C*w.H*w.W {
+						t.Fatalf("image %d stage %d: %s %d×%d×%d with %d values, want %s %d×%d×%d",
+							i, s, fm.Layer, fm.C, fm.H, fm.W, len(fm.Data), w.Layer, w.C, w.H, w.W)
+					}
+				}
+				last := maps[i][len(maps[i])-1].Data
+				for k := range last {
+					if last[k] != a[i][k] {
+						t.Fatalf("image %d: last stage's map differs from the layer Grad-CAM explains at %d", i, k)
+					}
+				}
+				img := x[i*ImageSize : (i+1)*ImageSize]
+				for c := range sp.stem {
+					for y := range 28 {
+						for q := range 28 {
+							v := cb[c]
+							for dy := -1; dy <= 1; dy++ {
+								for dx := -1; dx <= 1; dx++ {
+									if yy, xx := y+dy, q+dx; yy >= 0 && yy < 28 && xx >= 0 && xx < 28 {
+										v += cw[c*9+(dy+1)*3+dx+1] * float64(img[yy*28+xx])
+									}
+								}
+							}
+							v = math.Max(gm[c]*(v-rm[c])/math.Sqrt(rv[c]+batchNormEps)+bt[c], 0)
+							if got := float64(maps[i][0].Data[c*784+y*28+q]); math.Abs(got-v) > 1e-4*(1+math.Abs(v)) {
+								t.Fatalf("image %d stem[%d,%d,%d] = %g, float64 stem %g", i, c, y, q, got, v)
+							}
+						}
+					}
+				}
+			}
+		})
 	}
 }
 
