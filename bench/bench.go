@@ -143,7 +143,7 @@ func Run(cfg Config) (*Report, error) {
 	}
 	for _, a := range cfg.Models {
 		if !slices.Contains(nn.AllArchs, a) {
-			return nil, fmt.Errorf("unknown model %q (want %s, or all)", a, strings.Join(nn.AllArchs, ", "))
+			return nil, fmt.Errorf("unknown model %q (want %s or all)", a, strings.Join(nn.AllArchs, ", "))
 		}
 	}
 	// Load everything first: a missing file is reported before minutes of measuring.
