@@ -30,7 +30,7 @@ type AblationRow struct {
 	Setting         string   `json:"setting"`
 	Epochs          int      `json:"epochs"` // planned
 	EpochsRun       int      `json:"epochs_run"`
-	BestEpoch       int      `json:"best_epoch,omitempty"` // early stopping's kept epoch
+	BestEpoch       int      `json:"best_epoch,omitempty"` // early stopping's kept epoch (Metrics.Kept)
 	TestAcc         float64  `json:"test_acc"`
 	ValAcc          float64  `json:"val_acc"`
 	DeltaTestPts    *float64 `json:"delta_test_pts,omitempty"` // vs the baseline, in percentage points
@@ -217,7 +217,11 @@ func rowOf(name string, m *Metrics) AblationRow {
 		ch = append(ch, fmt.Sprintf("%d-epoch warm-up", r.Warmup))
 	}
 	if r.Patience > 0 {
-		ch = append(ch, fmt.Sprintf("early stopping (patience %d)", r.Patience))
+		if r.KeepLast {
+			ch = append(ch, fmt.Sprintf("early stopping (patience %d, keeping the last epoch)", r.Patience))
+		} else {
+			ch = append(ch, fmt.Sprintf("early stopping (patience %d)", r.Patience))
+		}
 	}
 	if r.Augment {
 		ch = append(ch, "crop+flip augmentation")
@@ -260,7 +264,7 @@ func rowOf(name string, m *Metrics) AblationRow {
 		setting = strings.Join(ch, ", ")
 	}
 	row := AblationRow{Name: name, Arch: m.Arch, Changes: changes, Seed: r.Seed, Setting: setting, Epochs: r.Epochs, EpochsRun: len(m.History),
-		BestEpoch: m.BestEpoch, TestAcc: m.Test.Acc, ValAcc: m.Val.Acc, WallSeconds: m.WallSeconds,
+		BestEpoch: m.Kept(), TestAcc: m.Test.Acc, ValAcc: m.Val.Acc, WallSeconds: m.WallSeconds,
 		SecondsPerEpoch: m.SecondsPerEpoch, TrainImages: r.TrainImages, Threads: m.Threads, Kernels: m.Kernels}
 	if r.Patience == 0 && len(m.History) == r.Epochs && everyEpochTested(m.History) {
 		for _, p := range replayPatiences {

@@ -204,6 +204,26 @@ func TestEarlyStopReplayExact(t *testing.T) {
 		if patience == 1 && stopped == cfg.Epochs {
 			t.Fatal("patience 1 did not stop: the test shows nothing")
 		}
+		// Keeping the last epoch is the same run without the restore: it ends with the stopped
+		// epoch's weights, so the stopped epoch's test accuracy, and records both epochs.
+		es.KeepLast = true
+		last, _, err := Run(es, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last.StoppedEpoch != stopped || last.BestEpoch != kept || last.KeptEpoch != stopped || last.Kept() != stopped {
+			t.Fatalf("patience %d, keeping the last: stopped %d, best %d, kept %d; want %d, %d, %d",
+				patience, last.StoppedEpoch, last.BestEpoch, last.KeptEpoch, stopped, kept, stopped)
+		}
+		if got := full.History[stopped-1].TestAcc; got != last.Test.Acc {
+			t.Fatalf("patience %d, keeping the last: epoch %d's test accuracy %v, the run's %v", patience, stopped, got, last.Test.Acc)
+		}
+		if !last.Recipe.KeepLast || m.Recipe.KeepLast {
+			t.Fatalf("patience %d: recipe keep-last %v (keeping the last) and %v (restoring the best)", patience, last.Recipe.KeepLast, m.Recipe.KeepLast)
+		}
+		if kept == stopped {
+			t.Fatalf("patience %d: the best epoch is the stopped one, so keeping the last shows nothing", patience)
+		}
 	}
 }
 

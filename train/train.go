@@ -37,6 +37,10 @@ type Config struct {
 	Schedule string // "plateau" (""), "cosine" or "onecycle" (see NewSchedule)
 	Warmup   int    // epochs of linear learning-rate warm-up
 	Patience int    // early stopping: stop after Patience epochs without a better val acc and restore the best epoch's weights; 0: off
+	// KeepLast makes early stopping keep the weights of the epoch it stopped after instead of
+	// restoring the best epoch's. With EMA the stopped epoch's average is as good as the best epoch's
+	// on the resnet's seeds and less tuned to the validation set (README, "Early stopping with EMA").
+	KeepLast bool
 	Augment  bool   // random 2-pixel-padded crops and horizontal flips of the training images
 	// PreciseBN > 0 recomputes the BatchNorm running statistics before every validation as the
 	// average over PreciseBN batches of training images, drawn anew each epoch (nn.RecomputeBNStats).
@@ -147,6 +151,7 @@ type Recipe struct {
 	Loss        string  `json:"loss"`
 	Warmup      int     `json:"warmup_epochs,omitempty"`
 	Patience    int     `json:"early_stop_patience,omitempty"`
+	KeepLast    bool    `json:"early_stop_keep_last,omitempty"`
 	Augment     bool    `json:"augment,omitempty"`
 	PreciseBN   int     `json:"precise_bn_batches,omitempty"`
 	WeightDecay float64 `json:"weight_decay,omitempty"`
@@ -185,12 +190,23 @@ type Metrics struct {
 	Platform        string    `json:"platform"`
 	Started         time.Time `json:"started"`
 	ModelFile       string    `json:"model_file,omitempty"`
-	// Early stopping (Recipe.Patience > 0): the epoch whose weights the model holds, and the epoch the
-	// run stopped after (Recipe.Epochs when it ran them all).
+	// Early stopping (Recipe.Patience > 0): the epoch of the best validation accuracy, the epoch the
+	// run stopped after (Recipe.Epochs when it ran them all), and the epoch whose weights the model
+	// holds: the best one, or with Recipe.KeepLast the stopped one. Files written before KeptEpoch
+	// existed kept the best epoch (see Metrics.Kept).
 	BestEpoch    int `json:"best_epoch,omitempty"`
 	StoppedEpoch int `json:"stopped_epoch,omitempty"`
+	KeptEpoch    int `json:"kept_epoch,omitempty"`
 	// ResumedAfter lists the epochs after which the run was interrupted and resumed from a checkpoint.
 	ResumedAfter []int `json:"resumed_after,omitempty"`
+}
+
+// Kept is the epoch whose weights an early-stopped run's model holds (0 without early stopping).
+func (m *Metrics) Kept() int {
+	if m.KeptEpoch > 0 {
+		return m.KeptEpoch
+	}
+	return m.BestEpoch
 }
 
 // evalBatch is the batch size of evaluation: large enough for efficient GEMMs, small enough that the
@@ -230,7 +246,7 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 			Optimizer:   "Adam(betas=0.9/0.999, eps=1e-8)",
 			Scheduler:   sched.String(),
 			Loss:        "softmax cross-entropy",
-			Warmup:      cfg.Warmup, Patience: cfg.Patience, Augment: cfg.Augment, PreciseBN: cfg.PreciseBN,
+			Warmup:      cfg.Warmup, Patience: cfg.Patience, KeepLast: cfg.KeepLast, Augment: cfg.Augment, PreciseBN: cfg.PreciseBN,
 			WeightDecay: cfg.WeightDecay, Smoothing: cfg.LabelSmoothing, Erase: cfg.Erase,
 			BlockDrop: cfg.BlockDropout, Init: recipeInit, ZeroInitRes: cfg.ZeroInitResidual, EMA: cfg.EMA,
 		},
@@ -460,8 +476,12 @@ func Run(cfg Config, d Data) (*Metrics, nn.Network, error) {
 	}
 	m.SecondsPerEpoch = trainSeconds / float64(max(1, len(m.History)))
 	if early != nil {
-		early.Restore(netState(evalNet))
-		m.BestEpoch, m.StoppedEpoch = early.BestEpoch, len(m.History)
+		m.BestEpoch, m.StoppedEpoch, m.KeptEpoch = early.BestEpoch, len(m.History), early.BestEpoch
+		if cfg.KeepLast {
+			m.KeptEpoch = m.StoppedEpoch
+		} else {
+			early.Restore(netState(evalNet))
+		}
 	}
 
 	obs.Phase(cfg.Arch, "final evaluation")
@@ -511,6 +531,9 @@ func recipeMeta(m *Metrics) map[string]string {
 	}
 	opt("warmup_epochs", float64(r.Warmup))
 	opt("early_stop_patience", float64(r.Patience))
+	if r.KeepLast {
+		meta["early_stop_keep"] = "last"
+	}
 	opt("precise_bn_batches", float64(r.PreciseBN))
 	opt("weight_decay", r.WeightDecay)
 	opt("label_smoothing", r.Smoothing)
@@ -545,6 +568,8 @@ func (cfg Config) validate(d Data) error {
 		return fmt.Errorf("normalization std must be positive, not %v", d.Std)
 	case cfg.Patience < 0:
 		return fmt.Errorf("early-stopping patience must be 0 (off) or positive, not %d", cfg.Patience)
+	case cfg.KeepLast && cfg.Patience == 0:
+		return errors.New("keeping the last epoch's weights is an early-stopping choice: it needs a patience")
 	case cfg.PreciseBN < 0:
 		return fmt.Errorf("precise-BN batches must be 0 (off) or positive, not %d", cfg.PreciseBN)
 	case !(cfg.WeightDecay >= 0) || cfg.WeightDecay*cfg.LR >= 1 || math.IsInf(cfg.WeightDecay, 0):
@@ -598,6 +623,9 @@ func (cfg Config) fingerprint(d Data) string {
 	}
 	if cfg.BlockDropout > 0 {
 		fp += fmt.Sprintf(" block_dropout=%g", cfg.BlockDropout)
+	}
+	if cfg.KeepLast {
+		fp += " keep_last"
 	}
 	if cfg.EMA > 0 {
 		fp += fmt.Sprintf(" ema=%g", cfg.EMA)

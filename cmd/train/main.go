@@ -4,7 +4,7 @@
 //
 //	train [--model ann|cnn|resnet|resnet-wide|resnet-deep|all] [--epochs 18] [--batch 128] [--lr 0.001] [--seed 1]
 //	      [--data DIR] [--out out] [--limit N] [--threads N] [--download]
-//	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N] [--augment] [--precise-bn N]
+//	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N [--keep best|last]] [--augment] [--precise-bn N]
 //	      [--weight-decay W] [--label-smoothing E] [--erase P] [--block-dropout P] [--ema D] [--test-each-epoch] [--resume]
 //
 // --model resnet trains issue 6's compact residual CNN, --model resnet-wide and resnet-deep its wider
@@ -51,6 +51,7 @@ type options struct {
 	schedule string
 	warmup   int
 	patience int
+	keep     string
 	augment  bool
 	bnStats  int
 	decay    float64
@@ -118,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.schedule, "schedule", "plateau", "learning-rate schedule: plateau (the study's ReduceLROnPlateau), cosine or onecycle")
 	fs.IntVar(&o.warmup, "warmup", 0, "epochs of linear learning-rate warm-up")
 	fs.IntVar(&o.patience, "patience", 0, "early stopping: stop after N epochs without a better validation accuracy and keep the best epoch's weights (0: off)")
+	fs.StringVar(&o.keep, "keep", "best", "with --patience, the weights the run ends with: best (the best validation epoch's, restored) or last (the epoch it stopped after)")
 	fs.BoolVar(&o.augment, "augment", false, "augment the training images: random crops with 2-pixel padding and horizontal flips")
 	fs.IntVar(&o.bnStats, "precise-bn", 0, "before every validation, recompute the BatchNorm statistics as the average over N batches of training images (precise BN; 0: the moving average, as PyTorch)")
 	fs.Float64Var(&o.decay, "weight-decay", 0, "decoupled weight decay: the optimizer becomes PyTorch's AdamW with this weight_decay (0: Adam, the study's)")
@@ -155,6 +157,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--warmup %d: want 0 to %d (fewer than --epochs)", o.warmup, o.epochs-1)
 	case o.patience < 0:
 		return o, fmt.Errorf("--patience %d: want 0 (off) or a positive count", o.patience)
+	case o.keep != "best" && o.keep != "last":
+		return o, fmt.Errorf("--keep %q: want best or last", o.keep)
+	case o.keep == "last" && o.patience == 0:
+		return o, errors.New("--keep last: it says which weights early stopping keeps, so it needs --patience N")
 	case o.bnStats < 0:
 		return o, fmt.Errorf("--precise-bn %d: want 0 (off) or a positive count of batches", o.bnStats)
 	case !(o.decay >= 0) || o.decay*o.lr >= 1 || math.IsInf(o.decay, 0):
@@ -242,7 +248,7 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		cfg := train.Config{Arch: arch, Epochs: o.epochs, Batch: o.batch, LR: o.lr, Seed: o.seed, OutDir: o.out,
 			Observer: newProgress(stdout, stderr),
-			Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, Augment: o.augment, PreciseBN: o.bnStats,
+			Schedule: o.schedule, Warmup: o.warmup, Patience: o.patience, KeepLast: o.keep == "last", Augment: o.augment, PreciseBN: o.bnStats,
 			WeightDecay: o.decay, LabelSmoothing: o.smooth, Erase: o.erase, BlockDropout: o.blkDrop, EMA: o.ema, Init: o.init, ZeroInitResidual: o.zeroRes, TestEachEpoch: o.testEach,
 			Resume: o.resume}
 		m, _, err := train.Run(cfg, data)
@@ -256,7 +262,8 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%s: resumed from the checkpoint after epoch %d\n", arch, m.ResumedAfter[len(m.ResumedAfter)-1])
 		}
 		if o.patience > 0 {
-			fmt.Fprintf(stdout, "%s: early stopping ran %d of %d epochs and kept epoch %d's weights\n", arch, m.StoppedEpoch, o.epochs, m.BestEpoch)
+			fmt.Fprintf(stdout, "%s: early stopping ran %d of %d epochs and kept epoch %d's weights (best validation accuracy at epoch %d)\n",
+				arch, m.StoppedEpoch, o.epochs, m.Kept(), m.BestEpoch)
 		}
 		ran = append(ran, m)
 	}

@@ -39,6 +39,8 @@ func TestErrors(t *testing.T) {
 		{[]string{"--schedule", "step"}, `--schedule "step": want plateau, cosine or onecycle`},
 		{[]string{"--warmup", "18"}, "--warmup 18: want 0 to 17"},
 		{[]string{"--patience", "-2"}, "--patience -2"},
+		{[]string{"--patience", "3", "--keep", "first"}, `--keep "first": want best or last`},
+		{[]string{"--keep", "last"}, "--keep last: it says which weights early stopping keeps, so it needs --patience N"},
 		{[]string{"--precise-bn", "-1"}, "--precise-bn -1"},
 		{[]string{"--weight-decay", "-1"}, "--weight-decay -1"},
 		{[]string{"--weight-decay", "2000"}, "--lr × it below 1"},
