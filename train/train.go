@@ -41,7 +41,7 @@ type Config struct {
 	// restoring the best epoch's. With EMA the stopped epoch's average is as good as the best epoch's
 	// on the resnet's seeds and less tuned to the validation set (README, "Early stopping with EMA").
 	KeepLast bool
-	Augment  bool   // random 2-pixel-padded crops and horizontal flips of the training images
+	Augment  bool // random 2-pixel-padded crops and horizontal flips of the training images
 	// PreciseBN > 0 recomputes the BatchNorm running statistics before every validation as the
 	// average over PreciseBN batches of training images, drawn anew each epoch (nn.RecomputeBNStats).
 	PreciseBN int
