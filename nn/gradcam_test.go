@@ -39,21 +39,13 @@ func randomImages(n int, seed uint64) []float32 {
 	return x
 }
 
+// paramByName returns a parameter or a BatchNorm buffer as float64.
 func paramByName(t *testing.T, net Network, name string) []float64 {
 	t.Helper()
-	for _, p := range net.Params() {
+	for _, p := range append(net.Params(), net.Buffers()...) {
 		if p.Name == name {
 			out := make([]float64, len(p.Value))
 			for i, v := range p.Value {
-				out[i] = float64(v)
-			}
-			return out
-		}
-	}
-	for _, b := range net.Buffers() {
-		if b.Name == name {
-			out := make([]float64, len(b.Value))
-			for i, v := range b.Value {
 				out[i] = float64(v)
 			}
 			return out
