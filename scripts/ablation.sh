@@ -60,6 +60,9 @@ RUNS='
 40-cnn-ema|--model cnn --ema 0.999 --test-each-epoch
 41-resnet-onecycle-seed2|--model resnet --schedule onecycle --lr 0.003 --seed 2 --test-each-epoch
 42-resnet-onecycle-seed3|--model resnet --schedule onecycle --lr 0.003 --seed 3 --test-each-epoch
+43-cnn-ema-seed2|--model cnn --ema 0.999 --seed 2 --test-each-epoch
+44-cnn-ema-seed3|--model cnn --ema 0.999 --seed 3 --test-each-epoch
+45-cnn-ema-seed4|--model cnn --ema 0.999 --seed 4 --test-each-epoch
 25-resnet-regularized66|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66
 '
 
