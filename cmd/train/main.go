@@ -118,7 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.download, "download", false, "download the dataset from the official mirror into --data (default ./"+dataset.LocalDir+") first")
 	fs.StringVar(&o.schedule, "schedule", "plateau", "learning-rate schedule: plateau (the study's ReduceLROnPlateau), cosine or onecycle")
 	fs.IntVar(&o.warmup, "warmup", 0, "epochs of linear learning-rate warm-up")
-	fs.IntVar(&o.patience, "patience", 0, "early stopping: stop after N epochs without a better validation accuracy and keep the best epoch's weights (0: off)")
+	fs.IntVar(&o.patience, "patience", 0, "early stopping: stop after N epochs without a better validation accuracy and keep the best epoch's weights (--keep last: the stopped epoch's; 0: off)")
 	fs.StringVar(&o.keep, "keep", "best", "with --patience, the weights the run ends with: best (the best validation epoch's, restored) or last (the epoch it stopped after)")
 	fs.BoolVar(&o.augment, "augment", false, "augment the training images: random crops with 2-pixel padding and horizontal flips")
 	fs.IntVar(&o.bnStats, "precise-bn", 0, "before every validation, recompute the BatchNorm statistics as the average over N batches of training images (precise BN; 0: the moving average, as PyTorch)")
