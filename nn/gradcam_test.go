@@ -30,6 +30,21 @@ func randomNet(t *testing.T, arch string, seed int64) Network {
 	return net
 }
 
+// stageMaps returns StageFeatureMaps' maps after checking that its logits are GradCAM's.
+func stageMaps(t *testing.T, net Network, x []float32, n int, logits []float32) [][]FeatureMap {
+	t.Helper()
+	maps, logits2, err := StageFeatureMaps(net, x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range logits {
+		if logits[i] != logits2[i] {
+			t.Fatalf("logit %d differs between GradCAM (%g) and StageFeatureMaps (%g)", i, logits[i], logits2[i])
+		}
+	}
+	return maps
+}
+
 func randomImages(n int, seed uint64) []float32 {
 	rng := rand.New(rand.NewPCG(seed, 5))
 	x := make([]float32, n*ImageSize)
@@ -186,15 +201,7 @@ func TestGradCAMMapAndFeatureMaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	maps, logits2, err := StageFeatureMaps(net, x, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range logits {
-		if logits[i] != logits2[i] {
-			t.Fatalf("logit %d differs between GradCAM (%g) and StageFeatureMaps (%g)", i, logits[i], logits2[i])
-		}
-	}
+	maps := stageMaps(t, net, x, n, logits)
 	for i, cam := range cams {
 		if len(cam) != ImageSize {
 			t.Fatalf("map %d has %d values", i, len(cam))
@@ -328,15 +335,7 @@ func TestGradCAMResNet(t *testing.T) {
 				}
 			}
 
-			maps, logits2, err := StageFeatureMaps(net, x, n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range logits {
-				if logits[i] != logits2[i] {
-					t.Fatalf("logit %d differs between GradCAM (%g) and StageFeatureMaps (%g)", i, logits[i], logits2[i])
-				}
-			}
+			maps := stageMaps(t, net, x, n, logits)
 			sp := resNetSpecs[arch]
 			want := []FeatureMap{{Layer: "stem.relu", C: sp.stem, H: 28, W: 28}}
 			h := 28
