@@ -4,7 +4,8 @@
 # Each row is compared with its own model's *-study run. Every run writes into its own directory under
 # $OUT (default out/ablation) and checkpoints after every epoch, so an interrupted script can be run
 # again: finished runs are skipped, an interrupted one resumes where it stopped (--resume).
-# At the end `train ablation $OUT` writes $OUT/ablation.json and $OUT/ablation.md.
+# At the end `train ablation $OUT` writes $OUT/ablation.json and $OUT/ablation.md (`train ablation
+# --out DIR DIR1 DIR2 …` gathers the runs of several OUT directories into one table).
 #
 #   scripts/ablation.sh                 # all runs (hours on 2 cores)
 #   scripts/ablation.sh resnet-study    # only the named runs
@@ -63,6 +64,9 @@ RUNS='
 43-cnn-ema-seed2|--model cnn --ema 0.999 --seed 2 --test-each-epoch
 44-cnn-ema-seed3|--model cnn --ema 0.999 --seed 3 --test-each-epoch
 45-cnn-ema-seed4|--model cnn --ema 0.999 --seed 4 --test-each-epoch
+46-resnet-onecycle-augment18|--model resnet --schedule onecycle --lr 0.003 --augment --test-each-epoch
+47-resnet-onecycle-augment18-seed2|--model resnet --schedule onecycle --lr 0.003 --augment --seed 2 --test-each-epoch
+48-resnet-onecycle-augment18-seed3|--model resnet --schedule onecycle --lr 0.003 --augment --seed 3 --test-each-epoch
 25-resnet-regularized66|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66
 '
 

@@ -65,6 +65,7 @@ var replayPatiences = []int{3, 5, 8, 10, 15, 20}
 // Ablation is the table; it is written as ablation.json and ablation.md.
 type Ablation struct {
 	Baseline string        `json:"baseline"` // the runs the deltas refer to, one per model ("" if none)
+	Dirs     []string      `json:"dirs"`     // the output directories the runs were gathered from
 	Rows     []AblationRow `json:"rows"`
 	// Seeds summarizes every setting run on more than one seed: one seed's difference between two
 	// settings means little when the seeds of one setting differ by as much.
@@ -129,32 +130,49 @@ func seedSpreads(rows []AblationRow) []SeedSpread {
 	return kept
 }
 
-// BuildAblation reads every <dir>/<run>/<arch>.metrics.json, in the runs' name order. Each row's
-// deltas are against its model's study-recipe run, the one named "<n>-<arch>-study" (for resnet-wide
-// without one, the resnet's).
-func BuildAblation(dir string) (*Ablation, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("ablation: %v", err)
+// BuildAblation reads every <dir>/<run>/<arch>.metrics.json of the directories, in the runs' name
+// order: the runs of one ablation may be spread over several output directories (one a session or
+// a machine), and the seed spreads and deltas need them together. A run name in two directories is
+// refused, since the table names each run once. Each row's deltas are against its model's
+// study-recipe run, the one named "<n>-<arch>-study" (for resnet-wide without one, the resnet's).
+func BuildAblation(dirs ...string) (*Ablation, error) {
+	if len(dirs) == 0 {
+		return nil, errors.New("ablation: no directory")
 	}
-	a := &Ablation{Written: time.Now().UTC()}
-	for _, e := range ents {
-		if !e.IsDir() {
-			continue
+	a := &Ablation{Dirs: dirs, Written: time.Now().UTC()}
+	from := map[string]string{} // run name → its directory
+	for _, dir := range dirs {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("ablation: %v", err)
 		}
-		files, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.metrics.json"))
-		sort.Strings(files)
-		for _, f := range files {
-			m, err := ReadMetrics(f)
-			if err != nil {
-				return nil, fmt.Errorf("ablation: %v", err)
+		for _, e := range ents {
+			if !e.IsDir() {
+				continue
 			}
-			a.Rows = append(a.Rows, rowOf(e.Name(), m))
+			files, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.metrics.json"))
+			if len(files) == 0 {
+				continue
+			}
+			if d, ok := from[e.Name()]; ok {
+				return nil, fmt.Errorf("ablation: run %s is in both %s and %s; keep one", e.Name(), d, dir)
+			}
+			from[e.Name()] = dir
+			sort.Strings(files)
+			for _, f := range files {
+				m, err := ReadMetrics(f)
+				if err != nil {
+					return nil, fmt.Errorf("ablation: %v", err)
+				}
+				a.Rows = append(a.Rows, rowOf(e.Name(), m))
+			}
 		}
 	}
 	if len(a.Rows) == 0 {
-		return nil, fmt.Errorf("ablation: no <run>/<model>.metrics.json under %s (run scripts/ablation.sh first)", dir)
+		return nil, fmt.Errorf("ablation: no <run>/<model>.metrics.json under %s (run scripts/ablation.sh first)", strings.Join(dirs, ", "))
 	}
+	// Stable: one run's models keep their file order.
+	sort.SliceStable(a.Rows, func(i, j int) bool { return a.Rows[i].Name < a.Rows[j].Name })
 	// Each row compares with its own model's study-recipe run ("<n>-<arch>-study").
 	base := map[string]AblationRow{}
 	for _, r := range a.Rows {

@@ -130,3 +130,51 @@ func TestAblationTable(t *testing.T) {
 		t.Errorf("empty directory: %v", err)
 	}
 }
+
+// TestAblationDirs: runs spread over several output directories make one table, ordered by name,
+// whose seed spread spans the directories; a run name in two of them is refused.
+func TestAblationDirs(t *testing.T) {
+	study := Recipe{Epochs: 18, Batch: 128, LR: 0.001, Seed: 1, TrainImages: 54000, Scheduler: "ReduceLROnPlateau(…)"}
+	put := func(dir, run string, seed int64, acc float64) {
+		r := study
+		r.Seed = seed
+		if err := os.MkdirAll(filepath.Join(dir, run), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		m := &Metrics{Arch: "resnet", Recipe: r, History: make([]Epoch, 18), Test: Score{Acc: acc}, WallSeconds: 400}
+		if err := WriteMetrics(filepath.Join(dir, run, "resnet.metrics.json"), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d1, d2 := t.TempDir(), t.TempDir()
+	put(d2, "02-resnet-study", 1, 0.92)
+	put(d1, "30-resnet-seed2", 2, 0.93)
+	put(d2, "31-resnet-seed3", 3, 0.94)
+	os.Mkdir(filepath.Join(d1, "not-a-run"), 0o755) // no metrics: neither a row nor a clash
+	os.Mkdir(filepath.Join(d2, "not-a-run"), 0o755)
+	a, err := BuildAblation(d1, d2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range a.Rows {
+		names = append(names, r.Name)
+	}
+	if !slices.Equal(names, []string{"02-resnet-study", "30-resnet-seed2", "31-resnet-seed3"}) || a.Baseline != "02-resnet-study" ||
+		!slices.Equal(a.Dirs, []string{d1, d2}) {
+		t.Fatalf("rows %v, baseline %q, dirs %v", names, a.Baseline, a.Dirs)
+	}
+	if d := a.Rows[1].DeltaTestPts; d == nil || !near(*d, 1) {
+		t.Errorf("seed-2 row's delta %v, want +1 pt against the other directory's study run", d)
+	}
+	if len(a.Seeds) != 1 || !near(a.Seeds[0].Mean, 0.93) || !near(a.Seeds[0].SD, 0.01) || !slices.Equal(a.Seeds[0].Seeds, []int64{1, 2, 3}) {
+		t.Errorf("seed spread %+v, want seeds 1–3, mean 93%%, SD 1 pt", a.Seeds)
+	}
+	put(d1, "31-resnet-seed3", 3, 0.90)
+	if _, err := BuildAblation(d1, d2); err == nil || !strings.Contains(err.Error(), "run 31-resnet-seed3 is in both "+d1+" and "+d2) {
+		t.Errorf("a run in two directories: %v", err)
+	}
+	if _, err := BuildAblation(); err == nil {
+		t.Error("no directory: no error")
+	}
+}

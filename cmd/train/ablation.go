@@ -1,35 +1,54 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/simdnn/simdnn/train"
 )
 
-// runAblation is `train ablation [DIR]`: it gathers the runs scripts/ablation.sh made under DIR
-// (default out/ablation) into DIR/ablation.json and DIR/ablation.md and prints the table.
+// runAblation is `train ablation [--out DIR] [DIR...]`: it gathers the runs scripts/ablation.sh made
+// under the directories (default out/ablation) into ablation.json and ablation.md and prints the
+// table. The files go into --out, which defaults to the directory when there is one.
 func runAblation(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 1 || len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		fmt.Fprintln(stderr, "usage: train ablation [DIR]   (gathers DIR/<run>/<model>.metrics.json into DIR/ablation.json and .md; DIR defaults to out/ablation)")
-		if len(args) == 1 {
+	fs := flag.NewFlagSet("train ablation", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "directory for ablation.json and ablation.md (default: DIR when there is one)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: train ablation [--out DIR] [DIR...]   (gathers DIR/<run>/<model>.metrics.json of every DIR into ablation.json and .md; DIR defaults to out/ablation)")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
 			return 0
 		}
 		return 1
 	}
-	dir := filepath.Join("out", "ablation")
-	if len(args) == 1 {
-		dir = args[0]
+	dirs := fs.Args()
+	if len(dirs) == 0 {
+		dirs = []string{filepath.Join("out", "ablation")}
 	}
-	a, err := train.BuildAblation(dir)
+	if *out == "" {
+		if len(dirs) > 1 {
+			fmt.Fprintf(stderr, "train ablation: %d directories: --out DIR says where ablation.json and .md go\n", len(dirs))
+			return 1
+		}
+		*out = dirs[0]
+	}
+	a, err := train.BuildAblation(dirs...)
 	if err == nil {
-		err = train.WriteAblation(dir, a)
+		err = os.MkdirAll(*out, 0o755)
+	}
+	if err == nil {
+		err = train.WriteAblation(*out, a)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "train ablation: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s\nwritten: %s, %s\n", a.Markdown(), filepath.Join(dir, "ablation.json"), filepath.Join(dir, "ablation.md"))
+	fmt.Fprintf(stdout, "%s\nwritten: %s, %s\n", a.Markdown(), filepath.Join(*out, "ablation.json"), filepath.Join(*out, "ablation.md"))
 	return 0
 }
