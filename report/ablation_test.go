@@ -47,6 +47,32 @@ func TestBuildWithAblation(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
+	if strings.Contains(md, "output directories") {
+		t.Error("a one-directory ablation warns about several directories")
+	}
+
+	// Runs gathered from two output directories: the section says wall times compare only within one.
+	other := t.TempDir()
+	os.MkdirAll(filepath.Join(other, "04-resnet-warmup"), 0o755)
+	m.Recipe.Patience, m.BestEpoch, m.Recipe.Warmup = 0, 0, 2
+	if err := train.WriteMetrics(filepath.Join(other, "04-resnet-warmup", "resnet.metrics.json"), m); err != nil {
+		t.Fatal(err)
+	}
+	if a, err = train.BuildAblation(abl, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := train.WriteAblation(abl, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := BuildWith(out, opt); err != nil {
+		t.Fatal(err)
+	}
+	md = readReport(t, out)
+	for _, want := range []string{"| 04-resnet-warmup | resnet |", "The runs come from 2 output directories (" + abl + ", " + other + ")", "compare wall times only between runs of one directory"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("merged ablation: report lacks %q", want)
+		}
+	}
 
 	os.WriteFile(filepath.Join(abl, "ablation.json"), []byte("{"), 0o644)
 	if err := BuildWith(out, opt); err == nil || !strings.Contains(err.Error(), filepath.Join(abl, "ablation.json")) {
