@@ -142,30 +142,8 @@ func BuildAblation(dirs ...string) (*Ablation, error) {
 	a := &Ablation{Dirs: dirs, Written: time.Now().UTC()}
 	from := map[string]string{} // run name → its directory
 	for _, dir := range dirs {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			return nil, fmt.Errorf("ablation: %v", err)
-		}
-		for _, e := range ents {
-			if !e.IsDir() {
-				continue
-			}
-			files, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.metrics.json"))
-			if len(files) == 0 {
-				continue
-			}
-			if d, ok := from[e.Name()]; ok {
-				return nil, fmt.Errorf("ablation: run %s is in both %s and %s; keep one", e.Name(), d, dir)
-			}
-			from[e.Name()] = dir
-			sort.Strings(files)
-			for _, f := range files {
-				m, err := ReadMetrics(f)
-				if err != nil {
-					return nil, fmt.Errorf("ablation: %v", err)
-				}
-				a.Rows = append(a.Rows, rowOf(e.Name(), m))
-			}
+		if err := a.addRuns(dir, from); err != nil {
+			return nil, err
 		}
 	}
 	if len(a.Rows) == 0 {
@@ -206,6 +184,36 @@ func BuildAblation(dirs ...string) (*Ablation, error) {
 		}
 	}
 	return a, nil
+}
+
+// addRuns appends a row for every <dir>/<run>/<arch>.metrics.json, refusing a run already in from.
+func (a *Ablation) addRuns(dir string, from map[string]string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("ablation: %v", err)
+	}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.metrics.json"))
+		if len(files) == 0 {
+			continue
+		}
+		if d, ok := from[e.Name()]; ok {
+			return fmt.Errorf("ablation: run %s is in both %s and %s; keep one", e.Name(), d, dir)
+		}
+		from[e.Name()] = dir
+		sort.Strings(files)
+		for _, f := range files {
+			m, err := ReadMetrics(f)
+			if err != nil {
+				return fmt.Errorf("ablation: %v", err)
+			}
+			a.Rows = append(a.Rows, rowOf(e.Name(), m))
+		}
+	}
+	return nil
 }
 
 func rowOf(name string, m *Metrics) AblationRow {
