@@ -1,8 +1,9 @@
 // Package report turns a finished training run's output directory into a Markdown report with PNG
-// figures: loss and accuracy curves, confusion matrices, per-class precision/recall/F1 of both models
+// figures: loss and accuracy curves, confusion matrices, per-class precision/recall/F1 of the models
 // side by side, the most confused pairs against the study's, misclassified test images, the CNN's
-// feature maps and Grad-CAM maps, the efficiency table and the study's "Key Findings" with our
-// numbers.
+// feature maps, Grad-CAM maps of the convolutional networks, the efficiency table and the study's
+// "Key Findings" with our numbers. The study's ANN and CNN are compared with it; a residual CNN
+// (issue 6) in the same directory joins every table and figure as a third model.
 //
 // Every number in report.md is printed from the metrics JSON the trainer wrote (or bench.json), so
 // rebuilding the report from the same directory gives the same document.
@@ -17,6 +18,7 @@ import (
 	"sort"
 
 	"github.com/simdnn/simdnn/internal/atomicfile"
+	"github.com/simdnn/simdnn/nn"
 )
 
 // Options tune Build. The zero value is the default.
@@ -39,12 +41,12 @@ func BuildWith(outDir string, opt Options) error {
 		return err
 	}
 	d := &doc{runs: runs, bench: map[string]benchRow{}}
-	for _, arch := range []string{"ann", "cnn"} {
+	for _, arch := range nn.AllArchs {
 		if r, ok := runs[arch]; ok {
 			d.order = append(d.order, r)
 		}
 	}
-	for _, arch := range []string{"ann", "cnn"} {
+	for _, arch := range nn.Archs {
 		if _, ok := runs[arch]; !ok {
 			d.notes = append(d.notes, fmt.Sprintf("%s: no %s.metrics.json in this directory (`train --model %s --out DIR` writes it).", archName(arch), arch, arch))
 		}
@@ -67,8 +69,13 @@ func BuildWith(outDir string, opt Options) error {
 	if err != nil {
 		return fmt.Errorf("report: curves: %w", err)
 	}
-	add("curves.png", "Loss and accuracy per epoch",
-		"Solid: training (running average over the epoch's batches, dropout on); dashed: validation (evaluation mode). Dotted verticals: ReduceLROnPlateau lowered the learning rate before that epoch.", png)
+	caption := "Solid: training (running average over the epoch's batches, dropout on); dashed: validation (evaluation mode). Dotted verticals: ReduceLROnPlateau lowered the learning rate before that epoch."
+	for _, r := range d.order {
+		if !steppedSchedule(r) {
+			caption += fmt.Sprintf(" The %s's %s schedule changes the rate every batch, so it has no such lines.", archName(r.Arch), scheduleName(r))
+		}
+	}
+	add("curves.png", "Loss and accuracy per epoch", caption, png)
 	for _, r := range d.order {
 		png, err := confusionFigure(r)
 		if err != nil {
@@ -99,7 +106,7 @@ func BuildWith(outDir string, opt Options) error {
 }
 
 // ourFigure matches the names Build gives its figures, so that only those are ever removed.
-var ourFigure = regexp.MustCompile(`^(curves|confusion_[a-z]+|mistakes_[a-z]+|features_[0-9]+|gradcam_[a-z]+)\.png$`)
+var ourFigure = regexp.MustCompile(`^(curves|confusion_[a-z-]+|mistakes_[a-z-]+|features_[0-9]+|gradcam_[a-z-]+)\.png$`)
 
 // removeStale deletes figures an earlier build drew that this one did not (say, Grad-CAM after the
 // model file went away), so report/ matches report.md. Failures only leave an unused file behind.

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/brewer"
@@ -19,15 +20,18 @@ func plotterImage(img image.Image, w, h float64) plot.Plotter {
 
 // Each model keeps one colour in every figure; train is solid and validation dashed.
 var archColor = map[string]color.Color{
-	"ann": color.RGBA{R: 31, G: 119, B: 180, A: 255},
-	"cnn": color.RGBA{R: 214, G: 39, B: 40, A: 255},
+	"ann":         color.RGBA{R: 31, G: 119, B: 180, A: 255},
+	"cnn":         color.RGBA{R: 214, G: 39, B: 40, A: 255},
+	"resnet":      color.RGBA{R: 44, G: 160, B: 44, A: 255},
+	"resnet-wide": color.RGBA{R: 148, G: 103, B: 189, A: 255},
+	"resnet-deep": color.RGBA{R: 255, G: 127, B: 14, A: 255},
 }
 
 func colorOf(arch string) color.Color {
 	if c, ok := archColor[arch]; ok {
 		return c
 	}
-	return color.RGBA{R: 44, G: 160, B: 44, A: 255}
+	return color.RGBA{R: 127, G: 127, B: 127, A: 255}
 }
 
 func archName(arch string) string {
@@ -36,14 +40,41 @@ func archName(arch string) string {
 		return "ANN"
 	case "cnn":
 		return "CNN"
+	case "resnet":
+		return "ResNet"
+	case "resnet-wide":
+		return "ResNet-wide"
+	case "resnet-deep":
+		return "ResNet-deep"
 	}
 	return arch
 }
 
-// lrSteps are the epochs after which the learning rate changed, with the new rate.
+// steppedSchedule reports whether r's learning rate changes in discrete steps worth marking: the
+// study's ReduceLROnPlateau. One-cycle and cosine schedules change it every batch.
+func steppedSchedule(r *run) bool {
+	return r.Schedule == "" || strings.Contains(r.Schedule, "ReduceLROnPlateau")
+}
+
+// scheduleName is a short name for a schedule that is not stepped.
+func scheduleName(r *run) string {
+	switch {
+	case strings.HasPrefix(r.Schedule, "OneCycleLR"):
+		return "one-cycle"
+	case strings.Contains(r.Schedule, "cosine"):
+		return "cosine"
+	}
+	return "continuous"
+}
+
+// lrSteps are the epochs after which a stepped schedule lowered the learning rate, with the new rate
+// (a warm-up's rises are not steps).
 func lrSteps(r *run) (epochs []int, rates []float64) {
+	if !steppedSchedule(r) {
+		return nil, nil
+	}
 	for i := 1; i < len(r.Epochs); i++ {
-		if r.Epochs[i].LR != r.Epochs[i-1].LR {
+		if r.Epochs[i].LR < r.Epochs[i-1].LR {
 			epochs = append(epochs, r.Epochs[i].Epoch)
 			rates = append(rates, r.Epochs[i].LR)
 		}
@@ -169,7 +200,9 @@ func curvesFigure(runs []*run) ([]byte, error) {
 	return figure("", [][]*plot.Plot{{loss, acc}}, 15*vg.Inch, 6*vg.Inch)
 }
 
-func fmtLR(lr float64) string { return fmt.Sprintf("%g", lr) }
+// fmtLR keeps 4 significant digits: enough for every plateau step from 1e-3, and an annealed rate
+// does not print 16.
+func fmtLR(lr float64) string { return fmt.Sprintf("%.4g", lr) }
 
 // integerTicks labels whole numbers only: epochs are integers.
 type integerTicks struct{}

@@ -38,7 +38,7 @@ type imageSection struct {
 	// modelDiffers counts shown images where the model file's prediction is not the recorded one.
 	modelDiffers map[string]int
 	shown        map[string]int // arch → mistakes shown
-	camShown     int
+	camShown     map[string]int // arch → mistakes Grad-CAM explains (convolutional networks only)
 	featIdx      []int
 	hasCNN       bool
 	archOrder    []string
@@ -91,8 +91,9 @@ func softmaxPred(l []float32) prediction {
 // modelFile is where the trainer saves an architecture's weights.
 func modelFile(outDir, arch string) string { return filepath.Join(outDir, arch+".safetensors") }
 
-// buildImages draws the mistakes grids, the CNN's feature maps and its Grad-CAM maps. It needs the
-// model files and the test set; when either is missing it returns a note saying what was skipped.
+// buildImages draws every model's mistakes grid, the CNN's feature maps and the Grad-CAM maps of
+// every convolutional network (the CNN and the residual CNNs). It needs the model files and the test
+// set; when either is missing it returns a note saying what was skipped.
 func (d *doc) buildImages(outDir, dataDir string, add func(name, alt, caption string, png []byte)) error {
 	var archs []string
 	for _, r := range d.order {
@@ -100,7 +101,7 @@ func (d *doc) buildImages(outDir, dataDir string, add func(name, alt, caption st
 			archs = append(archs, r.Arch)
 		} else {
 			d.notes = append(d.notes, fmt.Sprintf("%s misclassified images%s: no model file %s in this directory.", archName(r.Arch),
-				map[bool]string{true: ", feature maps and Grad-CAM", false: ""}[r.Arch == "cnn"], filepath.Base(modelFile(outDir, r.Arch))))
+				imageExtras(r.Arch), filepath.Base(modelFile(outDir, r.Arch))))
 		}
 	}
 	if len(archs) == 0 {
@@ -117,7 +118,7 @@ func (d *doc) buildImages(outDir, dataDir string, add func(name, alt, caption st
 	}
 	test := data.Test
 	sec := &imageSection{dataDir: dir, mistakes: map[string]int{}, agree: map[string]bool{}, shown: map[string]int{},
-		modelDiffers: map[string]int{}}
+		modelDiffers: map[string]int{}, camShown: map[string]int{}}
 	for _, arch := range archs {
 		r := d.runs[arch]
 		net, meta, err := nn.LoadArch(modelFile(outDir, arch), arch)
@@ -180,35 +181,37 @@ func (d *doc) buildImages(outDir, dataDir string, add func(name, alt, caption st
 					len(shown), archName(arch), groupInt(int64(len(wrong)))), png)
 		}
 
-		if arch != "cnn" {
+		if arch == "ann" {
 			continue
 		}
-		sec.hasCNN = true
-		// Feature maps: the first test image of the first few classes.
-		seen := map[uint8]bool{}
-		for i, l := range test.Labels {
-			if len(sec.featIdx) == featureImages {
-				break
+		if arch == "cnn" {
+			sec.hasCNN = true
+			// Feature maps: the first test image of the first few classes.
+			seen := map[uint8]bool{}
+			for i, l := range test.Labels {
+				if len(sec.featIdx) == featureImages {
+					break
+				}
+				if !seen[l] {
+					seen[l] = true
+					sec.featIdx = append(sec.featIdx, i)
+				}
 			}
-			if !seen[l] {
-				seen[l] = true
-				sec.featIdx = append(sec.featIdx, i)
+			predictSome(sec.featIdx)
+			for k, idx := range sec.featIdx {
+				maps, _, err := nn.StageFeatureMaps(net, x[idx*nn.ImageSize:(idx+1)*nn.ImageSize], 1)
+				if err != nil {
+					return err
+				}
+				png, err := featureFigure(r, test, idx, maps[0], preds[idx])
+				if err != nil {
+					return err
+				}
+				add(fmt.Sprintf("features_%d.png", k+1), "CNN feature maps for test image "+fmt.Sprint(idx), "", png)
 			}
-		}
-		predictSome(sec.featIdx)
-		for k, idx := range sec.featIdx {
-			maps, _, err := nn.StageFeatureMaps(net, x[idx*nn.ImageSize:(idx+1)*nn.ImageSize], 1)
-			if err != nil {
-				return err
-			}
-			png, err := featureFigure(r, test, idx, maps[0], preds[idx])
-			if err != nil {
-				return err
-			}
-			add(fmt.Sprintf("features_%d.png", k+1), "CNN feature maps for test image "+fmt.Sprint(idx), "", png)
 		}
 		camIdx := camPicks(wrong, test.Labels, predLabels, r.Pairs)
-		sec.camShown = len(camIdx)
+		sec.camShown[arch] = len(camIdx)
 		var missing []int
 		for _, i := range camIdx {
 			if _, ok := preds[i]; !ok {
@@ -237,15 +240,26 @@ func (d *doc) buildImages(outDir, dataDir string, add func(name, alt, caption st
 			if err != nil {
 				return err
 			}
-			add("gradcam_cnn.png", "Grad-CAM of the CNN on misclassified test images", "", png)
+			add("gradcam_"+arch+".png", "Grad-CAM of the "+archName(arch)+" on misclassified test images", "", png)
 		}
 	}
 	d.images = sec
 	return nil
 }
 
+// imageExtras names the per-image figures an architecture has besides its mistakes.
+func imageExtras(arch string) string {
+	switch arch {
+	case "ann":
+		return ""
+	case "cnn":
+		return ", feature maps and Grad-CAM"
+	}
+	return " and Grad-CAM"
+}
+
 // camPicks chooses the mistakes Grad-CAM explains: the first ones (in test-set order) within the
-// CNN's three most confused pairs, where "what did it look at" matters most, then any others.
+// model's three most confused pairs, where "what did it look at" matters most, then any others.
 func camPicks(wrong []int, labels, preds []uint8, pairs []pairRow) []int {
 	top := pairs[:min(3, len(pairs))]
 	var in, out []int
@@ -357,7 +371,11 @@ func gradCAMFigure(r *run, test dataset.Split, idx []int, preds map[int]predicti
 			imagePlot(overlay(g, camTrue[k]), fmt.Sprintf("Grad-CAM for\n%s (true, %.0f%%)", shortClass(r.Classes[t]), 100*p.probs[t])),
 		)
 	}
-	title := "CNN Grad-CAM on misclassified test images (last conv stage, 7×7, upsampled; red = most evidence)"
+	where := "last residual block"
+	if r.Arch == "cnn" {
+		where = "last conv stage"
+	}
+	title := fmt.Sprintf("%s Grad-CAM on misclassified test images (%s, 7×7, upsampled; red = most evidence)", archName(r.Arch), where)
 	return figure(title, plots, vg.Length(3*perRow)*1.7*vg.Inch, vg.Length(rows)*2.05*vg.Inch+0.45*vg.Inch)
 }
 
@@ -372,17 +390,32 @@ func (s *imageSection) markdown(b *strings.Builder, d *doc) {
 			fmt.Fprintf(b, "**Warning:** on %d of the images shown, %s.safetensors predicts another class than the run recorded: the model file is not the one that produced these metrics.\n\n", n, arch)
 		}
 	}
-	if !s.hasCNN {
-		return
+	if s.hasCNN {
+		s.cnnFeatures(b, d)
 	}
+	for _, arch := range s.archOrder {
+		if s.camShown[arch] == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "## Grad-CAM on the %s's mistakes\n\n", archName(arch))
+		layer := "the last stage's feature maps (128 × 7×7, after BatchNorm and ReLU, before pooling)"
+		if arch != "cnn" {
+			layer = "the last residual block's output (128 × 7×7, after the residual add and its ReLU)"
+		}
+		fmt.Fprintf(b, "For each image: the gradient of the class score (logit) with respect to %s is averaged over space to weight each channel; the weighted sum, after a ReLU, is upsampled to 28×28 and overlaid. The middle map explains the wrong prediction, the right one the evidence for the true class. The images are the %s's first mistakes within its three most confused pairs.", layer, archName(arch))
+		if arch != "cnn" {
+			b.WriteString(" The head only averages these maps before its linear layer, so here Grad-CAM is the class activation map (CAM) up to scale: the positive part of what the logit sums over positions.")
+		}
+		b.WriteString("\n\n")
+		d.figure(b, "gradcam_"+arch+".png")
+	}
+}
+
+// cnnFeatures is the CNN's feature-map section.
+func (s *imageSection) cnnFeatures(b *strings.Builder, d *doc) {
 	fmt.Fprintf(b, "## What the CNN sees\n\n")
 	b.WriteString("Feature maps after each of the three stages for the first test image of the first few classes. Each tile is one channel scaled to its own range; the channels shown are the most active ones for that image. Stage 1 maps (14×14) still show the garment's outline and texture; stage 3 (128 channels of 3×3) is all the classifier head sees.\n\n")
 	for k := range s.featIdx {
 		d.figure(b, fmt.Sprintf("features_%d.png", k+1))
-	}
-	if s.camShown > 0 {
-		fmt.Fprintf(b, "## Grad-CAM on the CNN's mistakes\n\n")
-		b.WriteString("For each image: the gradient of the class score (logit) with respect to the last stage's feature maps (128 × 7×7, after BatchNorm and ReLU, before pooling) is averaged over space to weight each channel; the weighted sum, after a ReLU, is upsampled to 28×28 and overlaid. The middle map explains the wrong prediction, the right one the evidence for the true class. The images are the CNN's first mistakes within its three most confused pairs.\n\n")
-		d.figure(b, "gradcam_cnn.png")
 	}
 }

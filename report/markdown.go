@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/simdnn/simdnn/nn"
 )
 
 // The study's "Key Findings" as published (STUDY.md); shown next to ours, never computed.
@@ -56,7 +58,7 @@ func groupInt(v int64) string {
 // doc is the report's Markdown and the figures it links to.
 type doc struct {
 	runs     map[string]*run
-	order    []*run // ann first, then cnn
+	order    []*run // in nn.AllArchs order: ann, cnn, then the residual CNNs
 	bench    map[string]benchRow
 	figures  []figureRef
 	notes    []string // sections that could not be drawn, and why
@@ -272,11 +274,28 @@ func (d *doc) comparison() []string {
 			fewer, groupInt(int64(cnn.Params)), groupInt(int64(ann.Params))))
 	}
 	for _, r := range d.order {
+		if r.Arch == "ann" || r.Arch == "cnn" {
+			continue
+		}
+		line := fmt.Sprintf("%s (issue 6's residual CNN, not in the study; changes to the study's recipe: %s) reaches %s test accuracy after %d epochs",
+			archName(r.Arch), r.Changes, fmtPct(r.TestAcc), len(r.Epochs))
+		if cnn != nil {
+			line += fmt.Sprintf(", %s points against our CNN, with %s parameters to its %s", fmtPts(r.TestAcc-cnn.TestAcc),
+				groupInt(int64(r.Params)), groupInt(int64(cnn.Params)))
+		}
+		out = append(out, line+".")
+	}
+	for _, r := range d.order {
 		if len(r.Pairs) == 0 {
 			continue
 		}
 		top := r.Pairs[0]
 		want := studyPairs[r.Arch]
+		if len(want) == 0 {
+			out = append(out, fmt.Sprintf("%s's most confused pair is %s (%d mistakes); the study has no such model to compare with.",
+				archName(r.Arch), pairName(r.Classes, top.A, top.B), top.Count))
+			continue
+		}
 		var wantNames []string
 		match := "differs from"
 		for _, sp := range want {
@@ -351,15 +370,17 @@ func (d *doc) efficiencyTable(b *strings.Builder) {
 	b.WriteString("\n\n")
 }
 
-// flopsPerImage is the forward pass's multiply-adds ×2 over conv and linear layers of the two
-// architectures (stride 1, padding 1, 3×3 convolutions).
+// flopsPerImage is the forward pass's floating-point operations of an architecture as the inference
+// graph counts them (a multiply-add is 2), or 0 for an unknown one. The weights do not matter, so a
+// freshly initialized network stands in for the trained one.
 func flopsPerImage(arch string) float64 {
-	switch arch {
-	case "ann":
-		return 2 * (784*512 + 512*256 + 256*128 + 128*10)
-	case "cnn":
-		conv := 28*28*32*1*9 + 14*14*64*32*9 + 7*7*128*64*9
-		return 2 * float64(conv+1152*256+256*10)
+	net, err := nn.New(arch, 1)
+	if err != nil {
+		return 0
 	}
-	return 0
+	g, err := nn.NewInference(net)
+	if err != nil {
+		return 0
+	}
+	return float64(g.FLOPs())
 }

@@ -34,18 +34,42 @@ func TestLRSteps(t *testing.T) {
 	if ep, _ := lrSteps(&run{Epochs: []epochRow{{Epoch: 1, LR: 1e-3}}}); len(ep) != 0 {
 		t.Fatalf("one epoch gave steps %v", ep)
 	}
+	// A plateau schedule after a warm-up: the warm-up's rises are not steps, the halving is.
+	warm := &run{Schedule: "linear warm-up 2 epochs, then ReduceLROnPlateau(…)", Epochs: []epochRow{
+		{Epoch: 1, LR: 5e-4}, {Epoch: 2, LR: 1e-3}, {Epoch: 3, LR: 1e-3}, {Epoch: 4, LR: 5e-4}}}
+	if ep, rates := lrSteps(warm); len(ep) != 1 || ep[0] != 4 || rates[0] != 5e-4 {
+		t.Fatalf("warm-up then plateau: steps %v at rates %v, want [4] at [0.0005]", ep, rates)
+	}
+	// One-cycle changes the rate every batch: nothing to mark.
+	oc := &run{Schedule: "OneCycleLR(max_lr=0.003, …)", Epochs: r.Epochs}
+	if ep, _ := lrSteps(oc); len(ep) != 0 {
+		t.Fatalf("one-cycle gave steps %v", ep)
+	}
 }
 
-// TestFLOPs: the efficiency table's FLOPs per image, by hand from the architectures (2 per
-// multiply-add; conv output positions × out channels × in channels × 9).
+// TestFLOPs checks the inference graph's counts against hand counts of each architecture's conv and
+// linear layers (3×3 convolutions with padding 1; the residual CNN pools before layer1.0 and
+// layer2.0, and its projections are 1×1).
 func TestFLOPs(t *testing.T) {
 	ann := 2 * (784*512 + 512*256 + 256*128 + 128*10)
 	cnn := 2 * (28*28*32*9 + 14*14*64*32*9 + 7*7*128*64*9 + 1152*256 + 256*10)
-	if ann != 1133056 || cnn != 15497216 {
-		t.Fatalf("hand counts changed: %d %d", ann, cnn)
+	resnet := 2 * (28*28*32*9 + // stem
+		14*14*64*9*(32+64) + 14*14*64*32 + // layer1.0: conv1, conv2, projection
+		14*14*64*9*(64+64) + // layer1.1
+		7*7*128*9*(64+128) + 7*7*128*64 + // layer2.0
+		128*10) // head, after global average pooling
+	wide := 2 * (28*28*32*9 + 14*14*80*9*(32+80) + 14*14*80*32 + 14*14*80*9*(80+80) + 7*7*128*9*(80+128) + 7*7*128*80 + 128*10)
+	deep := 2 * (28*28*32*9 +
+		28*28*32*9*(32+32) + // layer1.0, no projection
+		14*14*64*9*(32+64) + 14*14*64*32 + 14*14*64*9*(64+64) + // layer2.0, layer2.1
+		7*7*128*9*(64+128) + 7*7*128*64 + 128*10) // layer3.0, head
+	if ann != 1133056 || cnn != 15497216 || resnet != 74313216 || wide != 102712832 || deep != 103214592 {
+		t.Fatalf("hand counts changed: %d %d %d %d %d", ann, cnn, resnet, wide, deep)
 	}
-	if flopsPerImage("ann") != float64(ann) || flopsPerImage("cnn") != float64(cnn) || flopsPerImage("x") != 0 {
-		t.Fatalf("flopsPerImage: ann %g cnn %g", flopsPerImage("ann"), flopsPerImage("cnn"))
+	for arch, want := range map[string]int{"ann": ann, "cnn": cnn, "resnet": resnet, "resnet-wide": wide, "resnet-deep": deep, "x": 0} {
+		if got := flopsPerImage(arch); got != float64(want) {
+			t.Errorf("flopsPerImage(%q) = %g, want %d", arch, got, want)
+		}
 	}
 }
 

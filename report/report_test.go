@@ -63,8 +63,8 @@ func writeTinyData(t *testing.T, dir string, tr, te dataset.Split) {
 	writeIDX(t, filepath.Join(dir, dataset.TestLabelsFile), []int{te.Len()}, te.Labels)
 }
 
-// TestBuildEndToEnd builds the report from an output directory as the trainer leaves it: model
-// files (random weights, saved with nn.Save) and metrics whose test predictions, confusion matrix,
+// TestBuildEndToEnd builds the report from an output directory as the trainer leaves it, with the
+// study's two networks and a residual CNN: model files (random weights, saved with nn.Save) and metrics whose test predictions, confusion matrix,
 // per-class scores and pairs come from evaluating those models on a tiny synthetic test set with the
 // trainer's own functions. Every figure must be there and be a sensible PNG, every number must come
 // from the metrics, and the model files must reproduce the recorded predictions (no warning).
@@ -77,7 +77,7 @@ func TestBuildEndToEnd(t *testing.T) {
 	}
 	tr, te := tinySplit(60, 1), tinySplit(200, 2)
 	writeTinyData(t, data, tr, te)
-	for i, arch := range []string{"ann", "cnn"} {
+	for i, arch := range []string{"ann", "cnn", "resnet"} {
 		net, err := nn.New(arch, int64(i+5))
 		if err != nil {
 			t.Fatal(err)
@@ -100,8 +100,14 @@ func TestBuildEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := readReport(t, out)
-	checkFigures(t, out, md, "curves.png", "confusion_ann.png", "confusion_cnn.png", "mistakes_ann.png",
-		"mistakes_cnn.png", "features_1.png", "features_2.png", "features_3.png", "gradcam_cnn.png")
+	checkFigures(t, out, md, "curves.png", "confusion_ann.png", "confusion_cnn.png", "confusion_resnet.png", "mistakes_ann.png",
+		"mistakes_cnn.png", "mistakes_resnet.png", "features_1.png", "features_2.png", "features_3.png", "gradcam_cnn.png",
+		"gradcam_resnet.png")
+	for _, want := range []string{"## Grad-CAM on the CNN's mistakes", "## Grad-CAM on the ResNet's mistakes", "last residual block"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report does not say %q", want)
+		}
+	}
 	checkNumbers(t, out, md)
 	if strings.Contains(md, "Warning") || strings.Contains(md, "Not in this report") {
 		t.Errorf("report has warnings or omissions:\n%s", md)
@@ -117,9 +123,10 @@ func TestBuildEndToEnd(t *testing.T) {
 
 // TestBuildMetricsOnly builds from synthetic metrics alone (no model files, no data): the figures
 // that need only the metrics are drawn, the others are listed as left out, and the numbers match.
+// A residual CNN variant's hyphenated name must work in figure names too.
 func TestBuildMetricsOnly(t *testing.T) {
 	out := t.TempDir()
-	for i, arch := range []string{"ann", "cnn"} {
+	for i, arch := range []string{"ann", "cnn", "resnet-wide"} {
 		if err := train.WriteMetrics(metricsFile(out, arch), synthMetrics(arch, uint64(i+1))); err != nil {
 			t.Fatal(err)
 		}
@@ -128,9 +135,10 @@ func TestBuildMetricsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := readReport(t, out)
-	checkFigures(t, out, md, "curves.png", "confusion_ann.png", "confusion_cnn.png")
+	checkFigures(t, out, md, "curves.png", "confusion_ann.png", "confusion_cnn.png", "confusion_resnet-wide.png")
 	checkNumbers(t, out, md)
-	for _, want := range []string{"## Not in this report", "no model file", "ann.safetensors", "cnn.safetensors"} {
+	for _, want := range []string{"## Not in this report", "no model file", "ann.safetensors", "cnn.safetensors",
+		"ResNet-wide misclassified images and Grad-CAM: no model file resnet-wide.safetensors"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report does not say %q", want)
 		}
@@ -139,7 +147,7 @@ func TestBuildMetricsOnly(t *testing.T) {
 		t.Error("report links figures it could not draw")
 	}
 	// A figure left from an earlier build that this one did not draw goes; other files stay.
-	for _, name := range []string{"gradcam_cnn.png", "notes.txt"} {
+	for _, name := range []string{"gradcam_cnn.png", "mistakes_resnet-wide.png", "notes.txt"} {
 		if err := os.WriteFile(filepath.Join(out, "report", name), []byte("old"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -147,8 +155,10 @@ func TestBuildMetricsOnly(t *testing.T) {
 	if err := BuildWith(out, Options{DataDir: filepath.Join(out, "no-data")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(out, "report", "gradcam_cnn.png")); err == nil {
-		t.Error("a stale gradcam_cnn.png survived the rebuild")
+	for _, name := range []string{"gradcam_cnn.png", "mistakes_resnet-wide.png"} {
+		if _, err := os.Stat(filepath.Join(out, "report", name)); err == nil {
+			t.Errorf("a stale %s survived the rebuild", name)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(out, "report", "notes.txt")); err != nil {
 		t.Error("the rebuild removed a file that is not one of its figures")
@@ -327,7 +337,7 @@ func table(t *testing.T, md, marker string) [][]string {
 func checkNumbers(t *testing.T, out, md string) {
 	t.Helper()
 	ms := map[string]*train.Metrics{}
-	for _, arch := range []string{"ann", "cnn"} {
+	for _, arch := range nn.AllArchs {
 		if m, err := train.ReadMetrics(metricsFile(out, arch)); err == nil {
 			ms[arch] = m
 		}
@@ -352,7 +362,7 @@ func checkNumbers(t *testing.T, out, md string) {
 		return f(m)
 	}
 	ann, cnn := ms["ann"], ms["cnn"]
-	name := map[string]string{"ann": "ANN", "cnn": "CNN"}
+	name := map[string]string{"ann": "ANN", "cnn": "CNN", "resnet": "ResNet", "resnet-wide": "ResNet-wide", "resnet-deep": "ResNet-deep"}
 
 	// Key findings: the study's columns are its published text, ours come from the metrics.
 	kf := table(t, md, "## Key findings")
@@ -392,20 +402,20 @@ func checkNumbers(t *testing.T, out, md string) {
 		for _, e := range m.History {
 			s += e.Seconds
 		}
-		exp := []string{row[0], in(len(m.History)), allow(fmt.Sprintf("%g", m.History[len(m.History)-1].LR)),
+		exp := []string{row[0], in(len(m.History)), allow(fmt.Sprintf("%.4g", m.History[len(m.History)-1].LR)),
 			allow(fmt.Sprintf("%.4f", m.Train.Loss)), allow(fmt.Sprintf("%.4f", m.Val.Loss)), allow(fmt.Sprintf("%.4f", m.Test.Loss)),
 			allow(fmt.Sprintf("%.1f", m.WallSeconds)), allow(fmt.Sprintf("%.1f", s/float64(len(m.History)))), in(m.Threads), m.Kernels}
 		if strings.Join(row, "|") != strings.Join(exp, "|") {
 			t.Errorf("training row\n got %v\nwant %v", row, exp)
 		}
 		for _, e := range m.History { // learning rates label the curves' steps
-			allow(fmt.Sprintf("%g", e.LR))
+			allow(fmt.Sprintf("%.4g", e.LR))
 		}
 	}
 
 	// Per-class table: each model's P/R/F1, then CNN − ANN.
 	var order []*train.Metrics
-	for _, arch := range []string{"ann", "cnn"} {
+	for _, arch := range nn.AllArchs {
 		if ms[arch] != nil {
 			order = append(order, ms[arch])
 		}
@@ -446,7 +456,7 @@ func checkNumbers(t *testing.T, out, md string) {
 
 	// Efficiency: parameters from the metrics, FLOPs from the architecture (checked by hand in
 	// TestFLOPs) unless bench.json gives them, throughput and latency only from bench.json.
-	flops := map[string]int{"ann": 1133056, "cnn": 15497216}
+	flops := map[string]int{"ann": 1133056, "cnn": 15497216, "resnet": 74313216, "resnet-wide": 102712832, "resnet-deep": 103214592}
 	measured := map[string][3]string{}
 	tokens := regexp.MustCompile(`[+-]?\d[\d,]*(?:\.\d+)?%?`)
 	if raw, err := os.ReadFile(filepath.Join(out, "bench.json")); err == nil {
@@ -492,6 +502,32 @@ func checkNumbers(t *testing.T, out, md string) {
 					t.Errorf("efficiency row\n got %v\nwant %v", row, exp)
 				}
 			}
+		}
+	}
+
+	// A residual CNN gets one sentence: its recipe's changes, test accuracy and epochs, and against
+	// our CNN the difference and both parameter counts.
+	for _, m := range order {
+		if m.Arch == "ann" || m.Arch == "cnn" {
+			continue
+		}
+		var line string
+		for _, l := range strings.Split(md, "\n") {
+			if strings.HasPrefix(l, "- "+name[m.Arch]+" (issue 6's residual CNN") {
+				line = l
+			}
+		}
+		want := []string{"changes to the study's recipe: " + m.Recipe.Changes() + ")", "reaches " + pct(m.Test.Acc) + " test accuracy after " + in(len(m.History)) + " epochs"}
+		if cnn != nil {
+			want = append(want, allow(fmt.Sprintf("%+.2f", 100*(m.Test.Acc-cnn.Test.Acc)))+" points against our CNN", "with "+grouped(m.Params)+" parameters to its "+grouped(cnn.Params))
+		}
+		for _, w := range want {
+			if !strings.Contains(line, w) {
+				t.Errorf("%s's sentence %q does not say %q", m.Arch, line, w)
+			}
+		}
+		for _, tok := range tokens.FindAllString(m.Recipe.Changes(), -1) {
+			allow(tok)
 		}
 	}
 

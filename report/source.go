@@ -16,10 +16,11 @@ import (
 // metricsFile is where the trainer writes an architecture's metrics.
 func metricsFile(outDir, arch string) string { return filepath.Join(outDir, arch+".metrics.json") }
 
-// loadRuns reads every <arch>.metrics.json in outDir; at least one must exist.
+// loadRuns reads every <arch>.metrics.json in outDir, of the study's two networks and the residual
+// CNNs; at least one must exist.
 func loadRuns(outDir string) (map[string]*run, error) {
 	runs := map[string]*run{}
-	for _, arch := range nn.Archs {
+	for _, arch := range nn.AllArchs {
 		m, err := train.ReadMetrics(metricsFile(outDir, arch))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -34,7 +35,7 @@ func loadRuns(outDir string) (map[string]*run, error) {
 		runs[arch] = r
 	}
 	if len(runs) == 0 {
-		return nil, fmt.Errorf("report: %s holds no ann.metrics.json or cnn.metrics.json: run `train --out %s` first", outDir, outDir)
+		return nil, fmt.Errorf("report: %s holds no ann.metrics.json, cnn.metrics.json or resnet*.metrics.json: run `train --out %s` first", outDir, outDir)
 	}
 	return runs, nil
 }
@@ -58,7 +59,9 @@ func fromMetrics(m *train.Metrics, path string) (*run, error) {
 		return nil, bad(fmt.Sprintf("per-class scores for %d classes, want %d", len(m.PerClass), k))
 	}
 	r := &run{
-		Arch: m.Arch, Classes: m.Classes, Confusion: m.Confusion,
+		Changes:  m.Recipe.Changes(),
+		Schedule: m.Recipe.Scheduler,
+		Arch:     m.Arch, Classes: m.Classes, Confusion: m.Confusion,
 		TrainAcc: m.Train.Acc, ValAcc: m.Val.Acc, TestAcc: m.Test.Acc,
 		TrainLoss: m.Train.Loss, ValLoss: m.Val.Loss, TestLoss: m.Test.Loss,
 		Params: m.Params, WallSeconds: m.WallSeconds, SecondsPerEpoch: m.SecondsPerEpoch,

@@ -7,6 +7,10 @@ type run struct {
 	Arch    string
 	Classes []string
 	Epochs  []epochRow
+	Changes string // what the run's recipe changes from the study's (train.Recipe.Changes), or "none"
+	// Schedule is the learning-rate schedule as the trainer described it; empty in metrics written
+	// before schedules other than the study's plateau existed.
+	Schedule string
 
 	TrainAcc, ValAcc, TestAcc    float64 // fractions in [0,1]
 	TrainLoss, ValLoss, TestLoss float64

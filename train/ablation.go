@@ -216,9 +216,18 @@ func (a *Ablation) addRuns(dir string, from map[string]string) error {
 	return nil
 }
 
-func rowOf(name string, m *Metrics) AblationRow {
-	r := m.Recipe
-	var ch []string
+// Changes says what in r differs from the study's recipe (Adam 1e-3, batch 128, 18 epochs, plateau
+// schedule, seed 1, 54,000 training images, no regularization beyond the model's dropout), or "none".
+func (r Recipe) Changes() string {
+	ch, _ := r.changeList()
+	if len(ch) == 0 {
+		return "none"
+	}
+	return strings.Join(ch, ", ")
+}
+
+// changeList is Changes as a list; seedAt is the index of the seed in it, or -1.
+func (r Recipe) changeList() (ch []string, seedAt int) {
 	if r.Epochs != 18 {
 		ch = append(ch, fmt.Sprintf("%d epochs", r.Epochs))
 	}
@@ -228,7 +237,7 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if r.Batch != 128 {
 		ch = append(ch, fmt.Sprintf("batch %d", r.Batch))
 	}
-	seedAt := -1
+	seedAt = -1
 	if r.Seed != 1 { // the study's recipe on another seed measures seed noise, not a change
 		seedAt = len(ch)
 		ch = append(ch, fmt.Sprintf("seed %d", r.Seed))
@@ -279,10 +288,14 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if r.TrainImages != 54000 {
 		ch = append(ch, fmt.Sprintf("%d training images", r.TrainImages))
 	}
-	changes, setting := "none", "none"
-	if len(ch) > 0 {
-		changes = strings.Join(ch, ", ")
-	}
+	return ch, seedAt
+}
+
+func rowOf(name string, m *Metrics) AblationRow {
+	r := m.Recipe
+	changes := r.Changes()
+	ch, seedAt := r.changeList()
+	setting := "none"
 	if seedAt >= 0 {
 		ch = slices.Delete(ch, seedAt, seedAt+1)
 	}
