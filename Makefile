@@ -50,13 +50,15 @@ benchstat:
 	$(GO) run golang.org/x/perf/cmd/benchstat $(OUT)/bench-generic.txt $(OUT)/bench-best.txt
 
 # bench-torch puts PyTorch 1.13 (Debian's python3-torch, at its best setting here: see
-# testdata/torch_bench.py) and this kit in one benchstat table: both models, batch 1 and 128, 2 threads.
+# testdata/torch_bench.py) and this kit in one benchstat table: the ANN, the CNN and the residual CNN,
+# batch 1 and 128, 2 threads.
 TORCH_ENV = env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
 	MALLOC_MMAP_THRESHOLD_=2147483648 MALLOC_TRIM_THRESHOLD_=4294967296
 bench-torch: setup-compare
 	mkdir -p $(OUT)
-	$(GO) run ./cmd/bench --random-weights --quiet --out $(OUT) --format benchfmt --batch 1,128 --threads 2 --count 6 \
-	  | sed 's|^BenchmarkInfer/|BenchmarkInfer/impl=simdnn/|' > $(OUT)/bench-simdnn.txt
+	for m in all resnet; do \
+	  $(GO) run ./cmd/bench --model $$m --random-weights --quiet --out $(OUT)/bench-torch-$$m --format benchfmt --batch 1,128 --threads 2 --count 6 \
+	  || exit 1; done | sed 's|^BenchmarkInfer/|BenchmarkInfer/impl=simdnn/|' > $(OUT)/bench-simdnn.txt
 	$(TORCH_ENV) /usr/bin/python3 testdata/torch_bench.py --count 6 --threads 2 > $(OUT)/bench-pytorch.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat -table '' -col /impl -filter '/threads:2 -.unit:GFLOP/s' \
 	  $(OUT)/bench-pytorch.txt $(OUT)/bench-simdnn.txt

@@ -40,7 +40,7 @@ func benchPixels(n int) []byte {
 // `bench --format benchfmt` names its lines so the two compare.
 func BenchmarkInfer(b *testing.B) {
 	threads := runtime.GOMAXPROCS(0)
-	for _, arch := range []string{"cnn", "ann"} {
+	for _, arch := range []string{"cnn", "ann", "resnet"} {
 		m := benchModel(b, arch)
 		for _, batch := range []int{1, 128} {
 			b.Run(fmt.Sprintf("model=%s/batch=%d/threads=%d", arch, batch, threads), func(b *testing.B) {
@@ -64,7 +64,7 @@ func BenchmarkInfer(b *testing.B) {
 // with nn's matrix products on the kernels (kernels.UseWithGonum, as `train` does).
 func BenchmarkTrainStep(b *testing.B) {
 	kernels.UseWithGonum()
-	for _, arch := range []string{"cnn", "ann"} {
+	for _, arch := range []string{"cnn", "ann", "resnet"} {
 		b.Run(fmt.Sprintf("model=%s/batch=128", arch), func(b *testing.B) {
 			const n = 128
 			net, err := nn.New(arch, 1)

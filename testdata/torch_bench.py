@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Time PyTorch on the kit's two models and print Go benchmark format.
+"""Time PyTorch on the kit's models (the study's two and the residual CNN) and print Go benchmark format.
 
 The lines are named like `bench --format benchfmt` names ours, with an extra impl=pytorch key:
 
@@ -97,7 +97,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=6, help="runs per benchmark (like go test -count)")
     ap.add_argument("--benchtime", type=float, default=1.0, help="seconds per run")
-    ap.add_argument("--model", default="all", choices=["ann", "cnn", "all"])
+    ap.add_argument("--model", default="all", choices=list(MODELS) + ["all"])
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     ap.add_argument("--batch", default="1,128", help="comma-separated batch sizes")
     ap.add_argument("--train", action="store_true",
@@ -118,7 +118,7 @@ def main():
     if cpu:
         print("cpu: %s" % cpu)
     print("torch: %s" % torch.__version__)
-    models = ["ann", "cnn"] if a.model == "all" else [a.model]
+    models = list(MODELS) if a.model == "all" else [a.model]
     if a.train:
         for name in models:
             for _ in range(a.count):
