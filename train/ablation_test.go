@@ -178,3 +178,32 @@ func TestAblationDirs(t *testing.T) {
 		t.Error("no directory: no error")
 	}
 }
+
+// TestAblationEvidence rebuilds README claims from the run metrics committed under docs/ablation
+// (one directory per session, `train ablation` reads them as they are): the files must stay
+// readable as the metrics format grows, and the claims must follow from them.
+func TestAblationEvidence(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join("..", "docs", "ablation", "s*"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no docs/ablation/s* directories (%v)", err)
+	}
+	a, err := BuildAblation(dirs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spread := func(setting string) *SeedSpread {
+		for i := range a.Seeds {
+			if a.Seeds[i].Arch == "resnet" && a.Seeds[i].Setting == setting {
+				return &a.Seeds[i]
+			}
+		}
+		t.Fatalf("no seed spread for resnet with %q among %d", setting, len(a.Seeds))
+		return nil
+	}
+	// "Within the study's 18 epochs, one-cycle + crop/flip: 93.71% over four seeds, each ≥93.5%."
+	s := spread("lr 0.003, one-cycle schedule, crop+flip augmentation")
+	if len(s.Seeds) != 4 || math.Round(s.Mean*1e4) != 9371 || s.Min < 0.935 {
+		t.Errorf("one-cycle + crop/flip, 18 epochs: seeds %v, mean %.4f, min %.4f; the README says 4 seeds, 93.71%%, each ≥ 93.5%%",
+			s.Seeds, s.Mean, s.Min)
+	}
+}
