@@ -206,4 +206,25 @@ func TestAblationEvidence(t *testing.T) {
 		t.Errorf("one-cycle + crop/flip, 18 epochs: seeds %v, mean %.4f, min %.4f; the README says 4 seeds, 93.71%%, each ≥ 93.5%%",
 			s.Seeds, s.Mean, s.Min)
 	}
+	// "The best configuration … 94.80% on seed 2", and its early-stopping replay: patience 3 keeps
+	// epoch 13 at 91.29%, patience 8 keeps epoch 64 at 94.73%.
+	const best = "51-resnet-regularized66-seed2"
+	i := slices.IndexFunc(a.Rows, func(r AblationRow) bool { return r.Name == best })
+	if i < 0 {
+		t.Fatalf("no row %s", best)
+	}
+	r := a.Rows[i]
+	if r.Seed != 2 || r.EpochsRun != 66 || math.Round(r.TestAcc*1e4) != 9480 {
+		t.Errorf("%s: seed %d, %d epochs, test %.4f; the README says seed 2, 66 epochs, 94.80%%", best, r.Seed, r.EpochsRun, r.TestAcc)
+	}
+	kept := map[int][2]float64{}
+	for _, e := range r.EarlyStop {
+		kept[e.Patience] = [2]float64{float64(e.BestEpoch), e.TestAcc}
+	}
+	if k := kept[3]; k[0] != 13 || math.Round(k[1]*1e4) != 9129 {
+		t.Errorf("%s, patience 3: kept epoch %v at %.4f; the README says 13 at 91.29%%", best, k[0], k[1])
+	}
+	if k := kept[8]; k[0] != 64 || math.Round(k[1]*1e4) != 9473 {
+		t.Errorf("%s, patience 8: kept epoch %v at %.4f; the README says 64 at 94.73%%", best, k[0], k[1])
+	}
 }
