@@ -58,7 +58,8 @@ bench-torch: setup-compare
 	mkdir -p $(OUT)
 	for m in all resnet; do \
 	  $(GO) run ./cmd/bench --model $$m --random-weights --quiet --out $(OUT)/bench-torch-$$m --format benchfmt --batch 1,128 --threads 2 --count 6 \
-	  || exit 1; done | sed 's|^BenchmarkInfer/|BenchmarkInfer/impl=simdnn/|' > $(OUT)/bench-simdnn.txt
+	    > $(OUT)/bench-simdnn-$$m.raw || exit 1; done
+	sed 's|^BenchmarkInfer/|BenchmarkInfer/impl=simdnn/|' $(OUT)/bench-simdnn-all.raw $(OUT)/bench-simdnn-resnet.raw > $(OUT)/bench-simdnn.txt
 	$(TORCH_ENV) /usr/bin/python3 testdata/torch_bench.py --count 6 --threads 2 > $(OUT)/bench-pytorch.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat -table '' -col /impl -filter '/threads:2 -.unit:GFLOP/s' \
 	  $(OUT)/bench-pytorch.txt $(OUT)/bench-simdnn.txt
@@ -67,7 +68,8 @@ bench-torch: setup-compare
 # BenchmarkTrainStep against the same step in PyTorch): the ratio behind the epoch times.
 bench-torch-train: setup-compare
 	mkdir -p $(OUT)
-	$(GO) test -run '^$$' -bench 'TrainStep' -count 6 . | sed -e 's|^BenchmarkTrainStep/|BenchmarkTrainStep/impl=simdnn/|' -e 's|^\(Benchmark[^ \t]*\)-[0-9]*|\1|' > $(OUT)/train-simdnn.txt
+	$(GO) test -run '^$$' -bench 'TrainStep' -count 6 . > $(OUT)/train-simdnn.raw
+	sed -e 's|^BenchmarkTrainStep/|BenchmarkTrainStep/impl=simdnn/|' -e 's|^\(Benchmark[^ \t]*\)-[0-9]*|\1|' $(OUT)/train-simdnn.raw > $(OUT)/train-simdnn.txt
 	$(TORCH_ENV) /usr/bin/python3 testdata/torch_bench.py --train --count 6 --threads 2 > $(OUT)/train-pytorch.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat -table '' -col /impl $(OUT)/train-pytorch.txt $(OUT)/train-simdnn.txt
 
