@@ -513,7 +513,7 @@ func checkNumbers(t *testing.T, out, md string) {
 		}
 		var line string
 		for _, l := range strings.Split(md, "\n") {
-			if strings.HasPrefix(l, "- "+name[m.Arch]+" (issue 6's residual CNN") {
+			if strings.HasPrefix(l, "- "+name[m.Arch]+" (a compact residual CNN, which the study recommends") {
 				line = l
 			}
 		}
