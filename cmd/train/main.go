@@ -283,8 +283,9 @@ func train1(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		all = append(all, m)
 	}
 	if !hasArch(all, "ann") && !hasArch(all, "cnn") {
-		// A resnet-only run: the Key Findings table and the report compare the study's two models.
-		return nil
+		// A residual-CNN-only run: no Key Findings table, which compares the study's two models with
+		// the study, but the report covers the residual CNN.
+		return writeReport(o.out, dir, stdout)
 	}
 	s := train.Summarize(all)
 	if err := train.WriteSummary(o.out, s); err != nil {

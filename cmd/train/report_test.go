@@ -36,6 +36,19 @@ func TestReport(t *testing.T) {
 		}
 	}
 
+	// A residual-CNN-only run ends with its report too, Grad-CAM included.
+	rout := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr = runCmd(t, "--data", data, "--out", rout, "--model", "resnet", "--epochs", "1", "--batch", "16")
+	if code != 0 {
+		t.Fatalf("resnet: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "report: "+filepath.Join(rout, "report.md")) {
+		t.Errorf("the resnet run did not announce the report:\n%s", stdout)
+	}
+	if b, err := os.ReadFile(filepath.Join(rout, "report.md")); err != nil || !strings.Contains(string(b), "](report/gradcam_resnet.png)") {
+		t.Errorf("the resnet run's report lacks its Grad-CAM (%v)", err)
+	}
+
 	for _, c := range []struct {
 		args []string
 		want string
