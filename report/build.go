@@ -72,7 +72,7 @@ func BuildWith(outDir string, opt Options) error {
 	caption := "Solid: training (running average over the epoch's batches, dropout on); dashed: validation (evaluation mode). Dotted verticals: ReduceLROnPlateau lowered the learning rate before that epoch."
 	for _, r := range d.order {
 		if !steppedSchedule(r) {
-			caption += fmt.Sprintf(" The %s's %s schedule changes the rate every batch, so it has no such lines.", archName(r.Arch), scheduleName(r))
+			caption += fmt.Sprintf(" The %s's %s schedule changes the rate every batch, so it has no such lines.", archName(r.Arch), scheduleName[r.Schedule])
 		}
 	}
 	add("curves.png", "Loss and accuracy per epoch", caption, png)

@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/brewer"
@@ -52,20 +51,10 @@ func archName(arch string) string {
 
 // steppedSchedule reports whether r's learning rate changes in discrete steps worth marking: the
 // study's ReduceLROnPlateau. One-cycle and cosine schedules change it every batch.
-func steppedSchedule(r *run) bool {
-	return r.Schedule == "" || strings.Contains(r.Schedule, "ReduceLROnPlateau")
-}
+func steppedSchedule(r *run) bool { return r.Schedule == "plateau" }
 
-// scheduleName is a short name for a schedule that is not stepped.
-func scheduleName(r *run) string {
-	switch {
-	case strings.HasPrefix(r.Schedule, "OneCycleLR"):
-		return "one-cycle"
-	case strings.Contains(r.Schedule, "cosine"):
-		return "cosine"
-	}
-	return "continuous"
-}
+// scheduleName is how the report's text names a schedule.
+var scheduleName = map[string]string{"plateau": "plateau", "cosine": "cosine", "onecycle": "one-cycle"}
 
 // lrSteps are the epochs after which a stepped schedule lowered the learning rate, with the new rate
 // (a warm-up's rises are not steps).

@@ -26,22 +26,22 @@ func TestPairRank(t *testing.T) {
 }
 
 func TestLRSteps(t *testing.T) {
-	r := &run{Epochs: []epochRow{{Epoch: 1, LR: 1e-3}, {Epoch: 2, LR: 1e-3}, {Epoch: 3, LR: 5e-4}, {Epoch: 4, LR: 5e-4}, {Epoch: 5, LR: 2.5e-4}}}
+	r := &run{Schedule: "plateau", Epochs: []epochRow{{Epoch: 1, LR: 1e-3}, {Epoch: 2, LR: 1e-3}, {Epoch: 3, LR: 5e-4}, {Epoch: 4, LR: 5e-4}, {Epoch: 5, LR: 2.5e-4}}}
 	ep, rates := lrSteps(r)
 	if len(ep) != 2 || ep[0] != 3 || ep[1] != 5 || rates[0] != 5e-4 || rates[1] != 2.5e-4 {
 		t.Fatalf("steps %v at rates %v, want epochs [3 5] rates [0.0005 0.00025]", ep, rates)
 	}
-	if ep, _ := lrSteps(&run{Epochs: []epochRow{{Epoch: 1, LR: 1e-3}}}); len(ep) != 0 {
+	if ep, _ := lrSteps(&run{Schedule: "plateau", Epochs: []epochRow{{Epoch: 1, LR: 1e-3}}}); len(ep) != 0 {
 		t.Fatalf("one epoch gave steps %v", ep)
 	}
 	// A plateau schedule after a warm-up: the warm-up's rises are not steps, the halving is.
-	warm := &run{Schedule: "linear warm-up 2 epochs, then ReduceLROnPlateau(…)", Epochs: []epochRow{
+	warm := &run{Schedule: "plateau", Epochs: []epochRow{
 		{Epoch: 1, LR: 5e-4}, {Epoch: 2, LR: 1e-3}, {Epoch: 3, LR: 1e-3}, {Epoch: 4, LR: 5e-4}}}
 	if ep, rates := lrSteps(warm); len(ep) != 1 || ep[0] != 4 || rates[0] != 5e-4 {
 		t.Fatalf("warm-up then plateau: steps %v at rates %v, want [4] at [0.0005]", ep, rates)
 	}
 	// One-cycle changes the rate every batch: nothing to mark.
-	oc := &run{Schedule: "OneCycleLR(max_lr=0.003, …)", Epochs: r.Epochs}
+	oc := &run{Schedule: "onecycle", Epochs: r.Epochs}
 	if ep, _ := lrSteps(oc); len(ep) != 0 {
 		t.Fatalf("one-cycle gave steps %v", ep)
 	}

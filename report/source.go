@@ -60,7 +60,7 @@ func fromMetrics(m *train.Metrics, path string) (*run, error) {
 	}
 	r := &run{
 		Changes:  m.Recipe.Changes(),
-		Schedule: m.Recipe.Scheduler,
+		Schedule: m.Recipe.Schedule(),
 		Arch:     m.Arch, Classes: m.Classes, Confusion: m.Confusion,
 		TrainAcc: m.Train.Acc, ValAcc: m.Val.Acc, TestAcc: m.Test.Acc,
 		TrainLoss: m.Train.Loss, ValLoss: m.Val.Loss, TestLoss: m.Test.Loss,

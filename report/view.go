@@ -4,13 +4,11 @@ package report
 // filled from the trainer's metrics JSON by fromMetrics so that the drawing code does not depend on
 // the JSON's field names.
 type run struct {
-	Arch    string
-	Classes []string
-	Epochs  []epochRow
-	Changes string // what the run's recipe changes from the study's (train.Recipe.Changes), or "none"
-	// Schedule is the learning-rate schedule as the trainer described it; empty in metrics written
-	// before schedules other than the study's plateau existed.
-	Schedule string
+	Arch     string
+	Classes  []string
+	Epochs   []epochRow
+	Changes  string // what the run's recipe changes from the study's (train.Recipe.Changes), or "none"
+	Schedule string // "plateau", "cosine" or "onecycle" (train.Recipe.Schedule)
 
 	TrainAcc, ValAcc, TestAcc    float64 // fractions in [0,1]
 	TrainLoss, ValLoss, TestLoss float64

@@ -216,6 +216,18 @@ func (a *Ablation) addRuns(dir string, from map[string]string) error {
 	return nil
 }
 
+// Schedule is the learning-rate schedule's --schedule name, "plateau", "cosine" or "onecycle", read
+// from the trainer's description of it (Scheduler); metrics from before the flag say "plateau".
+func (r Recipe) Schedule() string {
+	switch {
+	case strings.HasPrefix(r.Scheduler, "OneCycleLR"):
+		return "onecycle"
+	case strings.Contains(r.Scheduler, "cosine"):
+		return "cosine"
+	}
+	return "plateau"
+}
+
 // Changes says what in r differs from the study's recipe (Adam 1e-3, batch 128, 18 epochs, plateau
 // schedule, seed 1, 54,000 training images, no regularization beyond the model's dropout), or "none".
 func (r Recipe) Changes() string {
@@ -242,13 +254,13 @@ func (r Recipe) changeList() (ch []string, seedAt int) {
 		seedAt = len(ch)
 		ch = append(ch, fmt.Sprintf("seed %d", r.Seed))
 	}
-	switch {
-	case strings.HasPrefix(r.Scheduler, "OneCycleLR"):
+	switch r.Schedule() {
+	case "onecycle":
 		ch = append(ch, "one-cycle schedule")
-	case strings.Contains(r.Scheduler, "cosine"):
+	case "cosine":
 		ch = append(ch, "cosine schedule")
 	}
-	if r.Warmup > 0 && !strings.HasPrefix(r.Scheduler, "OneCycleLR") {
+	if r.Warmup > 0 && r.Schedule() != "onecycle" {
 		ch = append(ch, fmt.Sprintf("%d-epoch warm-up", r.Warmup))
 	}
 	if r.Patience > 0 {

@@ -228,3 +228,21 @@ func TestAblationEvidence(t *testing.T) {
 		t.Errorf("%s, patience 8: kept epoch %v at %.4f; the README says 64 at 94.73%%", best, k[0], k[1])
 	}
 }
+
+// TestRecipeSchedule reads the --schedule name back from the descriptions the schedules give.
+func TestRecipeSchedule(t *testing.T) {
+	for _, name := range []string{"plateau", "cosine", "onecycle"} {
+		for _, warmup := range []int{0, 2} {
+			s, err := NewSchedule(name, 1e-3, 18, warmup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := (Recipe{Scheduler: s.String()}).Schedule(); got != name {
+				t.Errorf("%q (warm-up %d) reads back as %q", s.String(), warmup, got)
+			}
+		}
+	}
+	if got := (Recipe{}).Schedule(); got != "plateau" {
+		t.Errorf("metrics without a scheduler read as %q, want the study's plateau", got)
+	}
+}
