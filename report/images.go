@@ -371,12 +371,18 @@ func gradCAMFigure(r *run, test dataset.Split, idx []int, preds map[int]predicti
 			imagePlot(overlay(g, camTrue[k]), fmt.Sprintf("Grad-CAM for\n%s (true, %.0f%%)", shortClass(r.Classes[t]), 100*p.probs[t])),
 		)
 	}
-	where := "last residual block"
-	if r.Arch == "cnn" {
-		where = "last conv stage"
-	}
+	where, _ := camLayer(r.Arch)
 	title := fmt.Sprintf("%s Grad-CAM on misclassified test images (%s, 7×7, upsampled; red = most evidence)", archName(r.Arch), where)
 	return figure(title, plots, vg.Length(3*perRow)*1.7*vg.Inch, vg.Length(rows)*2.05*vg.Inch+0.45*vg.Inch)
+}
+
+// camLayer names the layer Grad-CAM explains in a convolutional network (nn.GradCAM): briefly for a
+// figure title, and in full for the text.
+func camLayer(arch string) (short, long string) {
+	if nn.IsResNet(arch) {
+		return "last residual block", "the last residual block's output (128 × 7×7, after the residual add and its ReLU)"
+	}
+	return "last conv stage", "the last stage's feature maps (128 × 7×7, after BatchNorm and ReLU, before pooling)"
 }
 
 func (s *imageSection) markdown(b *strings.Builder, d *doc) {
@@ -398,12 +404,9 @@ func (s *imageSection) markdown(b *strings.Builder, d *doc) {
 			continue
 		}
 		fmt.Fprintf(b, "## Grad-CAM on the %s's mistakes\n\n", archName(arch))
-		layer := "the last stage's feature maps (128 × 7×7, after BatchNorm and ReLU, before pooling)"
-		if arch != "cnn" {
-			layer = "the last residual block's output (128 × 7×7, after the residual add and its ReLU)"
-		}
+		_, layer := camLayer(arch)
 		fmt.Fprintf(b, "For each image: the gradient of the class score (logit) with respect to %s is averaged over space to weight each channel; the weighted sum, after a ReLU, is upsampled to 28×28 and overlaid. The middle map explains the wrong prediction, the right one the evidence for the true class. The images are the %s's first mistakes within its three most confused pairs.", layer, archName(arch))
-		if arch != "cnn" {
+		if nn.IsResNet(arch) {
 			b.WriteString(" The head only averages these maps before its linear layer, so here Grad-CAM is the class activation map (CAM) up to scale: the positive part of what the logit sums over positions.")
 		}
 		b.WriteString("\n\n")

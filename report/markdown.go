@@ -274,7 +274,7 @@ func (d *doc) comparison() []string {
 			fewer, groupInt(int64(cnn.Params)), groupInt(int64(ann.Params))))
 	}
 	for _, r := range d.order {
-		if r.Arch == "ann" || r.Arch == "cnn" {
+		if !nn.IsResNet(r.Arch) {
 			continue
 		}
 		line := fmt.Sprintf("%s (a compact residual CNN, which the study recommends but did not train; changes to the study's recipe: %s) reaches %s test accuracy after %d epochs",
