@@ -78,6 +78,36 @@ func ReLUBackward(dx, dy, y []float32) {
 	current.Load().ew.reluBack(dx[:n], dy, y[:n])
 }
 
+// Add sets dst[i] += src[i] for i < len(dst).
+func Add(dst, src []float32) {
+	need("Add", "src", len(src), len(dst))
+	current.Load().ew.add(dst, src[:len(dst)])
+}
+
+// AddReLU sets dst[i] = max(a[i]+b[i], 0) for i < len(dst): a residual block's join. dst may be a or b.
+// It runs the add and the ReLU over L1-sized pieces, so each element is loaded from memory once.
+func AddReLU(dst, a, b []float32) {
+	n := len(dst)
+	need("AddReLU", "a", len(a), n)
+	need("AddReLU", "b", len(b), n)
+	k := current.Load().ew
+	const piece = 2048 // floats: dst's and b's pieces take 16 KiB of L1
+	for lo := 0; lo < n; lo += piece {
+		hi := min(lo+piece, n)
+		d := dst[lo:hi]
+		if &d[0] != &a[lo] {
+			if &d[0] == &b[lo] {
+				k.add(d, a[lo:hi])
+				k.relu(d, d)
+				continue
+			}
+			copy(d, a[lo:hi])
+		}
+		k.add(d, b[lo:hi])
+		k.relu(d, d)
+	}
+}
+
 // AddBiasRows adds bias[r] to every element of row r of the rows×cols matrix x (channel-major: a
 // channel's bias over all its positions).
 func AddBiasRows(x, bias []float32, rows, cols int) {

@@ -381,9 +381,51 @@ func TestExportedRowFunctions(t *testing.T) {
 	}
 }
 
+// TestAddAndAddReLU checks the residual join's entry points on every set: sizes across the pieces
+// AddReLU works in, dst aliasing either input, and NaN and ±Inf passing as in max(a+b, 0).
+func TestAddAndAddReLU(t *testing.T) {
+	for _, impl := range Available() {
+		t.Run("impl="+impl.Name, func(t *testing.T) {
+			ewWithImpl(t, impl.Name)
+			r := rand.New(rand.NewPCG(13, 14))
+			for _, n := range append(ewSizes, 2047, 2048, 2049, 4096+5, 3*2048+17) {
+				a, b := ewRand(r, n, 3, true), ewRand(r, n, 3, true)
+				wantSum := make([]float32, n)
+				wantJoin := make([]float32, n)
+				for i := range wantSum {
+					wantSum[i] = a[i] + b[i]
+					wantJoin[i] = max(a[i]+b[i], 0)
+				}
+				for _, alias := range []string{"none", "a", "b"} {
+					dst, check := ewOut(t, n, 1)
+					x, y := a, b
+					switch alias {
+					case "a":
+						copy(dst, a)
+						x = dst
+					case "b":
+						copy(dst, b)
+						y = dst
+					}
+					AddReLU(dst, x, y)
+					check()
+					ewExact(t, fmt.Sprintf("AddReLU n=%d dst=%s", n, alias), dst, wantJoin)
+				}
+				dst, check := ewOut(t, n, 2)
+				copy(dst, a)
+				Add(dst, b)
+				check()
+				ewExact(t, fmt.Sprintf("Add n=%d", n), dst, wantSum)
+			}
+		})
+	}
+}
+
 func TestMisuseFailsLoudly(t *testing.T) {
 	for name, f := range map[string]func(){
 		"ReLU short dst":        func() { ReLU(make([]float32, 3), make([]float32, 4)) },
+		"Add short src":         func() { Add(make([]float32, 4), make([]float32, 3)) },
+		"AddReLU short b":       func() { AddReLU(make([]float32, 4), make([]float32, 4), make([]float32, 3)) },
 		"AddBiasRows short":     func() { AddBiasRows(make([]float32, 5), make([]float32, 2), 2, 3) },
 		"BatchNormStats cols 0": func() { BatchNormStats(make([]float32, 1), make([]float32, 1), nil, 1, 0) },
 		"MaxPool short idx":     func() { MaxPool2x2(make([]float32, 4), make([]uint8, 3), make([]float32, 16), 1, 4, 4) },

@@ -116,13 +116,18 @@ func TestGradConv3x3(t *testing.T) {
 func TestGradConv3x3Chunked(t *testing.T) {
 	// Chunks of 2 images over a batch of 3: a full chunk and a short last one, for both the forward
 	// (strided output) and the backward (re-unfolded columns, scattered input gradient); on one
-	// worker, and on two that each take a chunk and sum their weight gradients.
+	// worker, and on two that each take a chunk and sum their weight gradients. cout 12 > cin·9 = 9
+	// takes the weight gradient untransposed (dwT false), the others transposed.
 	for _, procs := range []int{1, 2} {
-		for _, cin := range []int{1, 2} {
-			t.Run(fmt.Sprintf("procs=%d/cin=%d", procs, cin), func(t *testing.T) {
+		for _, shape := range [][2]int{{1, 3}, {2, 3}, {1, 12}} {
+			cin, cout := shape[0], shape[1]
+			t.Run(fmt.Sprintf("procs=%d/cin=%d/cout=%d", procs, cin, cout), func(t *testing.T) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 				rng := rand.New(rand.NewPCG(25, uint64(cin)))
-				c := newConv3x3("conv", cin, 3, 4, 5, rng)
+				c := newConv3x3("conv", cin, cout, 4, 5, rng)
+				if want := cin*9 > cout; c.dwT != want {
+					t.Fatalf("dwT %v, want %v", c.dwT, want)
+				}
 				defer func(old int) { convChunkBytes = old }(convChunkBytes)
 				convChunkBytes = 2 * cin * 9 * 4 * 5 * 4
 				if got := c.chunkSize(3); got != 2 {

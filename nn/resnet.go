@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+
+	"github.com/simdnn/simdnn/kernels"
 )
 
 // ResNet layout: the compact residual CNN of issue 6. It runs on the kernels the study's CNN uses
@@ -179,12 +181,7 @@ func (r *resBlock) forward(x []float32, n int, training bool) []float32 {
 		short = r.downBN.forward(r.down.forward(x, n, training), n, training)
 	}
 	r.y = grow(r.y, len(main))
-	resParallel(len(main), 2, func(lo, hi int) {
-		y, a, s := r.y[lo:hi], main[lo:hi], short[lo:hi]
-		for i := range y {
-			y[i] = max(a[i]+s[i], 0)
-		}
-	})
+	resParallel(len(main), 2, func(lo, hi int) { kernels.AddReLU(r.y[lo:hi], main[lo:hi], short[lo:hi]) })
 	r.tap.out = r.y
 	return r.y
 }
@@ -192,16 +189,7 @@ func (r *resBlock) forward(x []float32, n int, training bool) []float32 {
 func (r *resBlock) backward(dy []float32) []float32 {
 	r.tap.dout = dy
 	r.dsum = grow(r.dsum, len(dy))
-	resParallel(len(dy), 2, func(lo, hi int) {
-		d, g, y := r.dsum[lo:hi], dy[lo:hi], r.y[lo:hi]
-		for i := range d {
-			if y[i] > 0 {
-				d[i] = g[i]
-			} else {
-				d[i] = 0
-			}
-		}
-	})
+	resParallel(len(dy), 2, func(lo, hi int) { kernels.ReLUBackward(r.dsum[lo:hi], dy[lo:hi], r.y[lo:hi]) })
 	d := r.bn2.backward(r.dsum)
 	d = r.conv2.backward(d)
 	if r.drop != nil {
@@ -216,10 +204,8 @@ func (r *resBlock) backward(dy []float32) []float32 {
 	}
 	r.dx = grow(r.dx, len(dmain))
 	resParallel(len(dmain), 2, func(lo, hi int) {
-		dx, a, s := r.dx[lo:hi], dmain[lo:hi], dshort[lo:hi]
-		for i := range dx {
-			dx[i] = a[i] + s[i]
-		}
+		copy(r.dx[lo:hi], dmain[lo:hi])
+		kernels.Add(r.dx[lo:hi], dshort[lo:hi])
 	})
 	return r.dx
 }
