@@ -89,6 +89,25 @@ func Col2im3x3(dx, col []float32, n, cin, h, w int) {
 	m := n * h * w
 	need("Col2im3x3", "dx", len(dx), cin*m)
 	need("Col2im3x3", "col", len(col), cin*9*m)
+	col2im3x3(dx, col, n, cin, h, w, 0, n)
+}
+
+// Col2im3x3Images is Im2col3x3Images' adjoint: it adds col, the [cin·9][(i1−i0)·h·w] columns of
+// images i0 ≤ img < i1, into those images of dx ([cin][n][h][w]), so a chunk's input gradient lands
+// in place. It accumulates, as Col2im3x3 does.
+func Col2im3x3Images(dx, col []float32, n, cin, h, w, i0, i1 int) {
+	checkConvShape("Col2im3x3Images", n, cin, h, w)
+	if i0 < 0 || i1 < i0 || i1 > n {
+		panic(fmt.Sprintf("kernels: Col2im3x3Images: images [%d, %d) outside [0, %d)", i0, i1, n))
+	}
+	need("Col2im3x3Images", "dx", len(dx), cin*n*h*w)
+	need("Col2im3x3Images", "col", len(col), cin*9*(i1-i0)*h*w)
+	col2im3x3(dx, col, n, cin, h, w, i0, i1)
+}
+
+// col2im3x3 adds col, the columns of images i0 ≤ img < i1, into those images of dx.
+func col2im3x3(dx, col []float32, n, cin, h, w, i0, i1 int) {
+	m := (i1 - i0) * h * w
 	add := current.Load().ew.add
 	hw := h * w
 	var buf [64]float32
@@ -104,8 +123,8 @@ func Col2im3x3(dx, col []float32, n, cin, h, w int) {
 			}
 			for kw := 0; kw < 3; kw++ {
 				src := col[(ci*9+kh*3+kw)*m : (ci*9+kh*3+kw+1)*m]
-				for img := 0; img < n; img++ {
-					d := dx[(ci*n+img)*hw : (ci*n+img+1)*hw]
+				for img := 0; img < i1-i0; img++ {
+					d := dx[(ci*n+i0+img)*hw : (ci*n+i0+img+1)*hw]
 					g := src[img*hw : (img+1)*hw]
 					// Mirror of im2col3x3: one block add of the valid rows, shifted by kw−1. The
 					// shift makes the block also touch one column it must not (padding entries of

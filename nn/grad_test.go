@@ -306,6 +306,44 @@ func TestDropoutRate(t *testing.T) {
 	}
 }
 
+// TestDropoutMaskStream pins the mask to the generator's stream: unit 2j is dropped when the low
+// 32 bits of the j-th draw are below p·2³², unit 2j+1 by the high bits, so a seed's masks (and every
+// run's results) stay what they were; odd lengths take one more draw's low bits.
+func TestDropoutMaskStream(t *testing.T) {
+	for _, n := range []int{1, 2, 7, 1000} {
+		for _, p := range []float32{0.25, 0.5} {
+			d := &dropout{p: p, rng: rand.New(rand.NewPCG(9, uint64(n)))}
+			d.forward(make([]float32, n), 1, true)
+			ref := rand.New(rand.NewPCG(9, uint64(n)))
+			thresh := uint32(float64(p) * (1 << 32))
+			keep := 1 / (1 - p)
+			for i := 0; i < n; i += 2 {
+				r := ref.Uint64()
+				for j, u := range []uint32{uint32(r), uint32(r >> 32)} {
+					if i+j >= n {
+						break
+					}
+					want := keep
+					if u < thresh {
+						want = 0
+					}
+					if d.mask[i+j] != want {
+						t.Fatalf("n=%d p=%v: mask[%d] = %v, want %v", n, p, i+j, d.mask[i+j], want)
+					}
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		u, thresh uint32
+		kept      bool
+	}{{0, 0, true}, {0, 1, false}, {5, 5, true}, {4, 5, false}, {math.MaxUint32, math.MaxUint32, true}, {math.MaxUint32 - 1, math.MaxUint32, false}} {
+		if got := dropBits(c.u, c.thresh) == math.MaxUint32; got != c.kept || (!got && dropBits(c.u, c.thresh) != 0) {
+			t.Errorf("dropBits(%d, %d) = %#x, want kept %v", c.u, c.thresh, dropBits(c.u, c.thresh), c.kept)
+		}
+	}
+}
+
 func TestGradFlatten(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
 	f := &flatten{tap: tap{label: "flatten"}, c: 3, hw: 4}

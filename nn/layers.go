@@ -141,7 +141,6 @@ type conv3x3 struct {
 // gradient (summed into the parameter's gradient after the batch, in worker order).
 type convWorker struct {
 	col, dcol []float32 // one chunk's columns [cin·9][nb·h·w] and their gradient
-	dxs       []float32 // one chunk's input gradient, dense [cin][nb][h·w], before it is scattered into dx
 	dw        []float32 // the worker's weight gradient, [cout][cin·9], or transposed when dwT
 }
 
@@ -247,12 +246,10 @@ func (c *conv3x3) work(lo, hi int, backward bool) {
 			}
 			dcol := wk.dcol[:k*mc]
 			sgemmSerial(blas.Trans, blas.NoTrans, k, mc, c.cout, 1, c.wt.Value, k, c.dy[i0*hw:], m, 0, dcol, mc)
-			dxs := wk.dxs[:c.cin*mc]
-			clear(dxs)
-			kernels.Col2im3x3(dxs, dcol, nb, c.cin, c.h, c.w)
 			for ci := 0; ci < c.cin; ci++ {
-				copy(c.dx[(ci*c.n+i0)*hw:(ci*c.n+i1)*hw], dxs[ci*mc:(ci+1)*mc])
+				clear(c.dx[(ci*c.n+i0)*hw : (ci*c.n+i1)*hw])
 			}
+			kernels.Col2im3x3Images(c.dx, dcol, c.n, c.cin, c.h, c.w, i0, i1)
 		}
 	}
 }
@@ -273,7 +270,6 @@ func (c *conv3x3) backward(dy []float32) []float32 {
 		clear(wk.dw)
 		if c.needDX {
 			wk.dcol = grow(wk.dcol, k*c.chunk*hw)
-			wk.dxs = grow(wk.dxs, c.cin*c.chunk*hw)
 		}
 	}
 	c.runWorkers(&c.bwdLoop)
@@ -549,19 +545,17 @@ func (d *dropout) forward(x []float32, n int, training bool) []float32 {
 		copy(d.mask, d.fixedMask)
 	} else {
 		// Two 32-bit uniforms per draw from the generator: the mask is serial (one seeded stream),
-		// so its cost matters. P(u < p·2³²) = p to within 2⁻³².
+		// so its cost matters. P(u < p·2³²) = p to within 2⁻³². The loop selects keep or 0 by bit
+		// masks rather than branches: a branch on a random bit mispredicts once in four draws at
+		// p = 0.25, and the loop took 5% of a residual CNN training step on one core.
 		keep := 1 / (1 - d.p)
 		thresh := uint32(float64(d.p) * (1 << 32))
+		keepBits := math.Float32bits(keep)
 		mask := d.mask
 		for len(mask) >= 2 {
 			r := d.rng.Uint64()
-			mask[0], mask[1] = keep, keep
-			if uint32(r) < thresh {
-				mask[0] = 0
-			}
-			if uint32(r>>32) < thresh {
-				mask[1] = 0
-			}
+			mask[0] = math.Float32frombits(keepBits & dropBits(uint32(r), thresh))
+			mask[1] = math.Float32frombits(keepBits & dropBits(uint32(r>>32), thresh))
 			mask = mask[2:]
 		}
 		if len(mask) == 1 {
@@ -579,6 +573,11 @@ func (d *dropout) forward(x []float32, n int, training bool) []float32 {
 	d.mulLoop.run(len(x), 1)
 	d.tap.out = d.y
 	return d.y
+}
+
+// dropBits is all ones when u ≥ thresh (the unit is kept) and zero when u < thresh (dropped).
+func dropBits(u, thresh uint32) uint32 {
+	return uint32((uint64(u)-uint64(thresh))>>63) - 1
 }
 
 func (d *dropout) backward(dy []float32) []float32 {
