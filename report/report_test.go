@@ -302,6 +302,26 @@ func checkFigures(t *testing.T, out, md string, names ...string) {
 
 // table returns the cells of the first Markdown table after the line containing marker (header
 // and separator rows dropped).
+// tableHeader returns the header cells of the first table after marker.
+func tableHeader(t *testing.T, md, marker string) []string {
+	t.Helper()
+	i := strings.Index(md, marker)
+	if i < 0 {
+		t.Fatalf("report has no %q", marker)
+	}
+	for _, line := range strings.Split(md[i:], "\n")[1:] {
+		if strings.HasPrefix(line, "|") {
+			cells := strings.Split(strings.Trim(line, "|"), "|")
+			for k := range cells {
+				cells[k] = strings.TrimSpace(cells[k])
+			}
+			return cells
+		}
+	}
+	t.Fatalf("no table after %q", marker)
+	return nil
+}
+
 func table(t *testing.T, md, marker string) [][]string {
 	t.Helper()
 	i := strings.Index(md, marker)
@@ -364,26 +384,49 @@ func checkNumbers(t *testing.T, out, md string) {
 	ann, cnn := ms["ann"], ms["cnn"]
 	name := map[string]string{"ann": "ANN", "cnn": "CNN", "resnet": "ResNet", "resnet-wide": "ResNet-wide", "resnet-deep": "ResNet-deep"}
 
-	// Key findings: the study's columns are its published text, ours come from the metrics.
+	// Key findings: the study's columns are its published text, ours come from the metrics: our ANN
+	// and CNN always (— when absent), then one column per residual CNN run, in nn.AllArchs order.
 	kf := table(t, md, "## Key findings")
-	want := map[string][2]string{
-		"Train accuracy":      {dash(ann, func(m *train.Metrics) string { return pct(m.Train.Acc) }), dash(cnn, func(m *train.Metrics) string { return pct(m.Train.Acc) })},
-		"Validation accuracy": {dash(ann, func(m *train.Metrics) string { return pct(m.Val.Acc) }), dash(cnn, func(m *train.Metrics) string { return pct(m.Val.Acc) })},
-		"Test accuracy":       {dash(ann, func(m *train.Metrics) string { return pct(m.Test.Acc) }), dash(cnn, func(m *train.Metrics) string { return pct(m.Test.Acc) })},
-		"Parameter count":     {dash(ann, func(m *train.Metrics) string { return grouped(m.Params) }), dash(cnn, func(m *train.Metrics) string { return grouped(m.Params) })},
-		"Improvement (test)":  {"—", "—"},
+	cols := []string{"ann", "cnn"}
+	for _, arch := range nn.AllArchs {
+		if arch != "ann" && arch != "cnn" && ms[arch] != nil {
+			cols = append(cols, arch)
+		}
 	}
-	if ann != nil && cnn != nil {
-		imp := allow(fmt.Sprintf("%+.2f", 100*(cnn.Test.Acc-ann.Test.Acc)))
-		want["Improvement (test)"] = [2]string{"—", imp + " pts"}
+	head := tableHeader(t, md, "## Key findings")
+	if want := 3 + len(cols); len(head) != want {
+		t.Errorf("key findings header %v: %d columns, want %d", head, len(head), want)
 	}
-	if len(kf) != len(want) {
-		t.Errorf("key findings has %d rows, want %d", len(kf), len(want))
+	for i, arch := range cols[2:] {
+		if i+5 < len(head) && head[i+5] != "Our "+name[arch] {
+			t.Errorf("key findings column %d is %q, want %q", i+5, head[i+5], "Our "+name[arch])
+		}
+	}
+	metric := map[string]func(*train.Metrics) string{
+		"Train accuracy":      func(m *train.Metrics) string { return pct(m.Train.Acc) },
+		"Validation accuracy": func(m *train.Metrics) string { return pct(m.Val.Acc) },
+		"Test accuracy":       func(m *train.Metrics) string { return pct(m.Test.Acc) },
+		"Parameter count":     func(m *train.Metrics) string { return grouped(m.Params) },
+		"Improvement (test)": func(m *train.Metrics) string {
+			if m == ann || ann == nil {
+				return "—"
+			}
+			return allow(fmt.Sprintf("%+.2f", 100*(m.Test.Acc-ann.Test.Acc))) + " pts"
+		},
+	}
+	if len(kf) != len(metric) {
+		t.Errorf("key findings has %d rows, want %d", len(kf), len(metric))
 	}
 	for _, row := range kf {
-		w, ok := want[row[0]]
-		if !ok || row[3] != w[0] || row[4] != w[1] {
-			t.Errorf("key findings row %v: want ours %v", row, w)
+		f, ok := metric[row[0]]
+		if !ok || len(row) != len(head) {
+			t.Errorf("key findings row %v: unknown metric or %d cells", row, len(row))
+			continue
+		}
+		for i, arch := range cols {
+			if want := dash(ms[arch], f); row[3+i] != want {
+				t.Errorf("key findings %s, our %s: %q, want %q", row[0], arch, row[3+i], want)
+			}
 		}
 	}
 
