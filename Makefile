@@ -65,13 +65,11 @@ bench-torch: setup-compare
 	  $(OUT)/bench-pytorch.txt $(OUT)/bench-simdnn.txt
 
 # bench-torch-train does the same for one training step at batch 128 (the root package's
-# BenchmarkTrainStep against the same step in PyTorch): the ratio behind the epoch times.
+# BenchmarkTrainStep against the same step in PyTorch): the ratio behind the epoch times. The two run
+# interleaved, round by round (scripts/bench-torch-train.sh); BASE=<commit> adds an earlier build of
+# this kit to the table, MODELS='resnet' narrows it, ROUNDS and BENCHTIME (seconds) size it.
 bench-torch-train: setup-compare
-	mkdir -p $(OUT)
-	$(GO) test -run '^$$' -bench 'TrainStep' -count 6 . > $(OUT)/train-simdnn.raw
-	sed -e 's|^BenchmarkTrainStep/|BenchmarkTrainStep/impl=simdnn/|' -e 's|^\(Benchmark[^ \t]*\)-[0-9]*|\1|' $(OUT)/train-simdnn.raw > $(OUT)/train-simdnn.txt
-	$(TORCH_ENV) /usr/bin/python3 testdata/torch_bench.py --train --count 6 --threads 2 > $(OUT)/train-pytorch.txt
-	$(GO) run golang.org/x/perf/cmd/benchstat -table '' -col /impl $(OUT)/train-pytorch.txt $(OUT)/train-simdnn.txt
+	OUT=$(OUT) GO=$(GO) scripts/bench-torch-train.sh
 
 # bench-openblas puts Debian's OpenBLAS (cgo, test-only build tag) beside our SGEMM in one benchstat
 # table, threads=1 and 2. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset so OpenBLAS picks its own

@@ -1,0 +1,67 @@
+#!/bin/sh
+# One training step at batch 128 (forward in training mode, cross-entropy, backward, Adam), this
+# tree's root BenchmarkTrainStep against the same step in PyTorch 1.13 (testdata/torch_bench.py
+# --train), and optionally against an earlier commit of this kit, in one benchstat table.
+#
+# The implementations run interleaved: ROUNDS rounds of one run of each, so that the host's slow
+# minutes fall on all of them alike. On a shared host, back-to-back blocks of -count 6 each measured
+# the same binary 14–20% apart; interleaved, the spread fell to 1–3%.
+#
+#   scripts/bench-torch-train.sh                     # ann, cnn and resnet; 10 rounds
+#   BASE=a48d2e5 MODELS=resnet scripts/bench-torch-train.sh
+#   ROUNDS=6 BENCHTIME=1 OUT=/tmp/bt scripts/bench-torch-train.sh
+#
+# Needs /usr/bin/python3 with torch (make setup-compare). Writes $OUT/train-*.txt.
+set -eu
+OUT=${OUT:-out}
+ROUNDS=${ROUNDS:-10}
+BENCHTIME=${BENCHTIME:-2}
+MODELS=${MODELS:-ann cnn resnet}
+BASE=${BASE:-}
+GO=${GO:-go}
+
+mkdir -p "$OUT"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; [ -z "$BASE" ] || git worktree remove --force "$tmp/base" 2>/dev/null || true' EXIT
+
+$GO test -c -o "$tmp/head.test" .
+head=$(git rev-parse --short HEAD)
+if ! git diff --quiet HEAD -- . ':!out'; then head="$head+dirty"; fi
+if [ -n "$BASE" ]; then
+	git worktree add --detach "$tmp/base" "$BASE" >/dev/null
+	(cd "$tmp/base" && $GO test -c -o "$tmp/base.test" .)
+	BASE=$(git rev-parse --short "$BASE")
+fi
+
+# The environment PyTorch measures best in here (see testdata/torch_bench.py).
+torch() {
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
+		MALLOC_MMAP_THRESHOLD_=2147483648 MALLOC_TRIM_THRESHOLD_=4294967296 \
+		/usr/bin/python3 testdata/torch_bench.py "$@"
+}
+pattern="TrainStep/model=($(echo $MODELS | tr ' ' '|'))/"
+
+: >"$tmp/head.raw"
+: >"$tmp/base.raw"
+: >"$OUT/train-pytorch.txt"
+i=0
+while [ "$i" -lt "$ROUNDS" ]; do
+	i=$((i + 1))
+	"$tmp/head.test" -test.run '^$' -test.bench "$pattern" -test.benchtime "${BENCHTIME}s" >>"$tmp/head.raw"
+	[ -z "$BASE" ] || "$tmp/base.test" -test.run '^$' -test.bench "$pattern" -test.benchtime "${BENCHTIME}s" >>"$tmp/base.raw"
+	for m in $MODELS; do
+		torch --train --model "$m" --count 1 --benchtime "$BENCHTIME" --threads 2 >>"$OUT/train-pytorch.txt"
+	done
+	echo "round $i of $ROUNDS" >&2
+done
+
+# impl=<name> as the first sub-benchmark key, and no -GOMAXPROCS suffix, so benchstat -col /impl
+# lines the implementations up.
+label() { sed -e "s|^BenchmarkTrainStep/|BenchmarkTrainStep/impl=$1/|" -e 's|^\(Benchmark[^ \t]*\)-[0-9]*|\1|' "$2"; }
+label "simdnn-$head" "$tmp/head.raw" >"$OUT/train-simdnn.txt"
+files="$OUT/train-pytorch.txt"
+if [ -n "$BASE" ]; then
+	label "simdnn-$BASE" "$tmp/base.raw" >"$OUT/train-simdnn-base.txt"
+	files="$files $OUT/train-simdnn-base.txt"
+fi
+$GO run golang.org/x/perf/cmd/benchstat -table '' -col /impl $files "$OUT/train-simdnn.txt"
