@@ -70,6 +70,7 @@ RUNS='
 49-resnet-ema-seed4|--model resnet --ema 0.999 --seed 4 --test-each-epoch
 50-resnet-onecycle-augment18-seed4|--model resnet --schedule onecycle --lr 0.003 --augment --seed 4 --test-each-epoch
 51-resnet-regularized66-seed2|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66 --seed 2 --test-each-epoch
+52-resnet-regularized66-seed3|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66 --seed 3 --test-each-epoch
 25-resnet-regularized66|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66
 '
 
