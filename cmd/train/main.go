@@ -3,7 +3,7 @@
 // prints the study's Key Findings table from our measurements.
 //
 //	train [--model ann|cnn|resnet|resnet-wide|resnet-deep|all] [--epochs 18] [--batch 128] [--lr 0.001] [--seed 1]
-//	      [--data DIR] [--out out] [--limit N] [--threads N] [--download]
+//	      [--data DIR] [--out out] [--limit N] [--threads N] [--download] [--cpuprofile FILE]
 //	      [--schedule plateau|cosine|onecycle] [--warmup N] [--patience N [--keep best|last]] [--augment] [--precise-bn N]
 //	      [--weight-decay W] [--label-smoothing E] [--erase P] [--block-dropout P] [--ema D] [--test-each-epoch] [--resume]
 //
@@ -65,6 +65,7 @@ type options struct {
 	resume   bool
 	isa      string
 	blas     string
+	cpuprof  string
 }
 
 // run is the whole command; it returns the exit code. Every error is one line on stderr.
@@ -95,6 +96,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	if err != nil {
 		fmt.Fprintf(stderr, "train: %v\n", err)
 		return 1
+	}
+	if o.cpuprof != "" {
+		stop, err := startCPUProfile(o.cpuprof)
+		if err != nil {
+			fmt.Fprintf(stderr, "train: %v\n", err)
+			return 1
+		}
+		defer func() {
+			if err := stop(); err != nil {
+				fmt.Fprintf(stderr, "train: %v\n", err)
+				code = 1
+			}
+		}()
 	}
 	if err := train1(ctx, o, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "train: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
@@ -132,6 +146,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.testEach, "test-each-epoch", false, "also record the test accuracy after every epoch (for measuring early stopping; the run never reads it)")
 	fs.StringVar(&o.isa, "isa", "", "force a kernel set (avx512, avx2, neon, generic; default: the best this CPU runs)")
 	fs.StringVar(&o.blas, "blas", "kernels", "matrix products on: kernels (this kit's SGEMM) or gonum (gonum's pure-Go BLAS, for comparison)")
+	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	fs.BoolVar(&o.resume, "resume", false, "continue an interrupted run from the checkpoint in --out (written after every epoch)")
 	// The flag package's own messages span lines (error plus usage); print one line instead, and the
 	// usage only when asked for.

@@ -66,6 +66,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"--data", filepath.Join("..", "..", "testdata", "idx")}, "(no dataset files)"},
 		{[]string{"--data", partial}, "missing t10k-labels-idx1-ubyte[.gz]"},
 		{[]string{"--data", broken}, "label 10 of item 2 is out of range"},
+		{[]string{"--cpuprofile", filepath.Join(missing, "cpu.pprof")}, "--cpuprofile: open " + missing},
 	}
 	for _, c := range cases {
 		code, out, errOut := runCmd(t, c.args...)
@@ -131,6 +132,36 @@ func tinyDataset(t *testing.T, n, m int) string {
 }
 
 // TestRunTiny goes through the whole command on a tiny dataset: both models, the files, the table.
+// TestCPUProfile: --cpuprofile leaves a whole gzip-compressed pprof profile under its name and no
+// temporary file beside it.
+func TestCPUProfile(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	data := tinyDataset(t, 50, 20)
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "cpu.pprof")
+	code, _, stderr := runCmd(t, "--data", data, "--out", filepath.Join(dir, "out"), "--model", "ann", "--epochs", "1",
+		"--batch", "16", "--threads", "1", "--cpuprofile", prof)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("%s is not a gzip-compressed profile (%d bytes)", prof, len(b))
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "cpu.pprof" && e.Name() != "out" {
+			t.Errorf("left behind %s", e.Name())
+		}
+	}
+}
+
 func TestRunTiny(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // --threads changes it for the whole process
 	data := tinyDataset(t, 50, 20)
