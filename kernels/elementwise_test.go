@@ -430,6 +430,8 @@ func TestMisuseFailsLoudly(t *testing.T) {
 		"BatchNormStats cols 0": func() { BatchNormStats(make([]float32, 1), make([]float32, 1), nil, 1, 0) },
 		"MaxPool short idx":     func() { MaxPool2x2(make([]float32, 4), make([]uint8, 3), make([]float32, 16), 1, 4, 4) },
 		"Im2col short col":      func() { Im2col3x3(make([]float32, 8), make([]float32, 4), 1, 1, 2, 2) },
+		"Col2im images past n":  func() { Col2im3x3Images(make([]float32, 8), make([]float32, 72), 2, 1, 2, 2, 1, 3) },
+		"Col2im short col":      func() { Col2im3x3Images(make([]float32, 8), make([]float32, 35), 2, 1, 2, 2, 0, 1) },
 		"Adam short v": func() {
 			Adam(make([]float32, 4), make([]float32, 4), make([]float32, 4), make([]float32, 3), 1, 0.9, 0.9, 1e-8, 1, 1)
 		},

@@ -7,23 +7,26 @@ import "fmt"
 // output position (img, y, x), the input src[ci][img][y+kh−1][x+kw−1], or 0 outside the image. The row
 // order matches PyTorch's [out][in][kh][kw] weights, so W[cout][cin·9] · col is the convolution.
 func Im2col3x3(col, src []float32, n, cin, h, w int) {
-	checkConvShape("Im2col3x3", n, cin, h, w)
-	m := n * h * w
-	need("Im2col3x3", "src", len(src), cin*m)
-	need("Im2col3x3", "col", len(col), cin*9*m)
+	checkChunk("Im2col3x3", "src", len(src), len(col), n, cin, h, w, 0, n)
 	im2col3x3(col, src, n, cin, h, w, 0, n)
 }
 
 // Im2col3x3Images is Im2col3x3 for images i0 ≤ img < i1 of src only: col is [cin·9][(i1−i0)·h·w],
 // the columns of a chunk of the batch without gathering its images first.
 func Im2col3x3Images(col, src []float32, n, cin, h, w, i0, i1 int) {
-	checkConvShape("Im2col3x3Images", n, cin, h, w)
-	if i0 < 0 || i1 < i0 || i1 > n {
-		panic(fmt.Sprintf("kernels: Im2col3x3Images: images [%d, %d) outside [0, %d)", i0, i1, n))
-	}
-	need("Im2col3x3Images", "src", len(src), cin*n*h*w)
-	need("Im2col3x3Images", "col", len(col), cin*9*(i1-i0)*h*w)
+	checkChunk("Im2col3x3Images", "src", len(src), len(col), n, cin, h, w, i0, i1)
 	im2col3x3(col, src, n, cin, h, w, i0, i1)
+}
+
+// checkChunk panics unless images [i0, i1) lie in a batch of n, the [cin][n][h][w] tensor (named
+// tensor, tlen floats) holds the batch and col (clen floats) the chunk's [cin·9][(i1−i0)·h·w] columns.
+func checkChunk(fn, tensor string, tlen, clen, n, cin, h, w, i0, i1 int) {
+	checkConvShape(fn, n, cin, h, w)
+	if i0 < 0 || i1 < i0 || i1 > n {
+		panic(fmt.Sprintf("kernels: %s: images [%d, %d) outside [0, %d)", fn, i0, i1, n))
+	}
+	need(fn, tensor, tlen, cin*n*h*w)
+	need(fn, "col", clen, cin*9*(i1-i0)*h*w)
 }
 
 // im2col3x3 unfolds images i0 ≤ img < i1 of src into col, a [cin·9][(i1−i0)·h·w] matrix, one
@@ -85,10 +88,7 @@ func im2colTapRef(out, in []float32, nimg, h, w, istride, kh, kw int) {
 // col ([cin·9][n·h·w]) into the position of dx ([cin][n][h][w]) that Im2col3x3 read it from. It
 // accumulates: clear dx first for a plain gradient.
 func Col2im3x3(dx, col []float32, n, cin, h, w int) {
-	checkConvShape("Col2im3x3", n, cin, h, w)
-	m := n * h * w
-	need("Col2im3x3", "dx", len(dx), cin*m)
-	need("Col2im3x3", "col", len(col), cin*9*m)
+	checkChunk("Col2im3x3", "dx", len(dx), len(col), n, cin, h, w, 0, n)
 	col2im3x3(dx, col, n, cin, h, w, 0, n)
 }
 
@@ -96,12 +96,7 @@ func Col2im3x3(dx, col []float32, n, cin, h, w int) {
 // images i0 ≤ img < i1, into those images of dx ([cin][n][h][w]), so a chunk's input gradient lands
 // in place. It accumulates, as Col2im3x3 does.
 func Col2im3x3Images(dx, col []float32, n, cin, h, w, i0, i1 int) {
-	checkConvShape("Col2im3x3Images", n, cin, h, w)
-	if i0 < 0 || i1 < i0 || i1 > n {
-		panic(fmt.Sprintf("kernels: Col2im3x3Images: images [%d, %d) outside [0, %d)", i0, i1, n))
-	}
-	need("Col2im3x3Images", "dx", len(dx), cin*n*h*w)
-	need("Col2im3x3Images", "col", len(col), cin*9*(i1-i0)*h*w)
+	checkChunk("Col2im3x3Images", "dx", len(dx), len(col), n, cin, h, w, i0, i1)
 	col2im3x3(dx, col, n, cin, h, w, i0, i1)
 }
 
