@@ -90,17 +90,19 @@ func AddReLU(dst, a, b []float32) {
 	n := len(dst)
 	need("AddReLU", "a", len(a), n)
 	need("AddReLU", "b", len(b), n)
+	if n == 0 {
+		return
+	}
+	if &dst[0] == &b[0] {
+		a, b = b, a // a+b = b+a exactly; now dst is a or neither
+	}
+	inPlace := &dst[0] == &a[0]
 	k := current.Load().ew
 	const piece = 2048 // floats: dst's and b's pieces take 16 KiB of L1
 	for lo := 0; lo < n; lo += piece {
 		hi := min(lo+piece, n)
 		d := dst[lo:hi]
-		if &d[0] != &a[lo] {
-			if &d[0] == &b[lo] {
-				k.add(d, a[lo:hi])
-				k.relu(d, d)
-				continue
-			}
+		if !inPlace {
 			copy(d, a[lo:hi])
 		}
 		k.add(d, b[lo:hi])

@@ -302,33 +302,20 @@ func checkFigures(t *testing.T, out, md string, names ...string) {
 
 // table returns the cells of the first Markdown table after the line containing marker (header
 // and separator rows dropped).
-// tableHeader returns the header cells of the first table after marker.
-func tableHeader(t *testing.T, md, marker string) []string {
-	t.Helper()
-	i := strings.Index(md, marker)
-	if i < 0 {
-		t.Fatalf("report has no %q", marker)
-	}
-	for _, line := range strings.Split(md[i:], "\n")[1:] {
-		if strings.HasPrefix(line, "|") {
-			cells := strings.Split(strings.Trim(line, "|"), "|")
-			for k := range cells {
-				cells[k] = strings.TrimSpace(cells[k])
-			}
-			return cells
-		}
-	}
-	t.Fatalf("no table after %q", marker)
-	return nil
-}
-
 func table(t *testing.T, md, marker string) [][]string {
 	t.Helper()
+	_, rows := tableWithHeader(t, md, marker)
+	return rows
+}
+
+// tableWithHeader returns the first Markdown table after the line containing marker: its header
+// cells, and the cells of its rows after the separator.
+func tableWithHeader(t *testing.T, md, marker string) (header []string, rows [][]string) {
+	t.Helper()
 	i := strings.Index(md, marker)
 	if i < 0 {
 		t.Fatalf("report has no %q", marker)
 	}
-	var rows [][]string
 	started := false
 	for _, line := range strings.Split(md[i:], "\n")[1:] {
 		if !strings.HasPrefix(line, "|") {
@@ -347,7 +334,7 @@ func table(t *testing.T, md, marker string) [][]string {
 	if len(rows) < 2 {
 		t.Fatalf("no table after %q", marker)
 	}
-	return rows[2:]
+	return rows[0], rows[2:]
 }
 
 // checkNumbers reads the metrics files back with the trainer's own reader and checks every table
@@ -386,14 +373,13 @@ func checkNumbers(t *testing.T, out, md string) {
 
 	// Key findings: the study's columns are its published text, ours come from the metrics: our ANN
 	// and CNN always (— when absent), then one column per residual CNN run, in nn.AllArchs order.
-	kf := table(t, md, "## Key findings")
+	head, kf := tableWithHeader(t, md, "## Key findings")
 	cols := []string{"ann", "cnn"}
 	for _, arch := range nn.AllArchs {
 		if arch != "ann" && arch != "cnn" && ms[arch] != nil {
 			cols = append(cols, arch)
 		}
 	}
-	head := tableHeader(t, md, "## Key findings")
 	if want := 3 + len(cols); len(head) != want {
 		t.Errorf("key findings header %v: %d columns, want %d", head, len(head), want)
 	}
