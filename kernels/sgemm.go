@@ -164,6 +164,10 @@ type gemmKernels struct {
 	// writing nothing else of B and C, so that panel too runs in place with no scratch tile.
 	stridedMasked []gemmKernelMasked
 
+	// stridedMaskedHalf, optional (with stridedMasked), is stridedMasked for a last panel of at most
+	// NR/2 columns: the same sums in the same order, so C is bit for bit the same, for half the FMAs.
+	stridedMaskedHalf []gemmKernelMasked
+
 	// gemv4 is SgemvBiasReLU's kernel: y[i] = Σ_p a[i*lda+p]·x[p] for i < m4 (a multiple of 4) and
 	// p < k (a multiple of gemvLanes). nil: the pure-Go loop does all of it.
 	gemv4     func(m4, k int, a *float32, lda int, x, y *float32)
@@ -512,7 +516,11 @@ func (p *gemmPart) run() {
 								continue
 							}
 							if masked {
-								g.stridedMasked[mm](kcur, apanel, rsa, csa, bpanel, ldb, &j.c[ci], j.ldc, bias, flags, uint32(1)<<nn-1)
+								kern := g.stridedMasked
+								if nn <= nr/2 && g.stridedMaskedHalf != nil {
+									kern = g.stridedMaskedHalf
+								}
+								kern[mm](kcur, apanel, rsa, csa, bpanel, ldb, &j.c[ci], j.ldc, bias, flags, uint32(1)<<nn-1)
 								continue
 							}
 							g.strided[mm](kcur, apanel, rsa, csa, bpanel, ldb, &buf.tmp[0], nr, nil, 0)

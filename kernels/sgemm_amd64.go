@@ -24,6 +24,11 @@ var (
 			sgemmKernelMasked_4x32_avx512, sgemmKernelMasked_5x32_avx512, sgemmKernelMasked_6x32_avx512,
 			sgemmKernelMasked_7x32_avx512, sgemmKernelMasked_8x32_avx512, sgemmKernelMasked_9x32_avx512,
 			sgemmKernelMasked_10x32_avx512, sgemmKernelMasked_11x32_avx512, sgemmKernelMasked_12x32_avx512},
+		stridedMaskedHalf: []gemmKernelMasked{nil,
+			sgemmKernelMasked_1x16_avx512, sgemmKernelMasked_2x16_avx512, sgemmKernelMasked_3x16_avx512,
+			sgemmKernelMasked_4x16_avx512, sgemmKernelMasked_5x16_avx512, sgemmKernelMasked_6x16_avx512,
+			sgemmKernelMasked_7x16_avx512, sgemmKernelMasked_8x16_avx512, sgemmKernelMasked_9x16_avx512,
+			sgemmKernelMasked_10x16_avx512, sgemmKernelMasked_11x16_avx512, sgemmKernelMasked_12x16_avx512},
 	}
 	gemmAVX2 = gemmKernels{
 		gemv4: gemv4_avx2, gemvLanes: 8,

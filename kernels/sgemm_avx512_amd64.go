@@ -459,3 +459,231 @@ func sgemmKernelMasked_2x32_avx512(k int, a *float32, rsa int, csa int, b *float
 //	}
 //	c[i*ldc+j] = acc
 func sgemmKernelMasked_1x32_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_12x16_avx512 is the SGEMM micro-kernel for a 12×16 tile of C. For k ≥ 0 it computes,
+// for i < 12, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_12x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_11x16_avx512 is the SGEMM micro-kernel for a 11×16 tile of C. For k ≥ 0 it computes,
+// for i < 11, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_11x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_10x16_avx512 is the SGEMM micro-kernel for a 10×16 tile of C. For k ≥ 0 it computes,
+// for i < 10, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_10x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_9x16_avx512 is the SGEMM micro-kernel for a 9×16 tile of C. For k ≥ 0 it computes,
+// for i < 9, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_9x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_8x16_avx512 is the SGEMM micro-kernel for a 8×16 tile of C. For k ≥ 0 it computes,
+// for i < 8, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_8x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_7x16_avx512 is the SGEMM micro-kernel for a 7×16 tile of C. For k ≥ 0 it computes,
+// for i < 7, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_7x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_6x16_avx512 is the SGEMM micro-kernel for a 6×16 tile of C. For k ≥ 0 it computes,
+// for i < 6, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_6x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_5x16_avx512 is the SGEMM micro-kernel for a 5×16 tile of C. For k ≥ 0 it computes,
+// for i < 5, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_5x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_4x16_avx512 is the SGEMM micro-kernel for a 4×16 tile of C. For k ≥ 0 it computes,
+// for i < 4, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_4x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_3x16_avx512 is the SGEMM micro-kernel for a 3×16 tile of C. For k ≥ 0 it computes,
+// for i < 3, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_3x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_2x16_avx512 is the SGEMM micro-kernel for a 2×16 tile of C. For k ≥ 0 it computes,
+// for i < 2, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_2x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+
+// sgemmKernelMasked_1x16_avx512 is the SGEMM micro-kernel for a 1×16 tile of C. For k ≥ 0 it computes,
+// for i < 1, j < 16 with mask>>j&1 == 1 (no other column of B or C is read or written):
+//
+//	var acc float32
+//	for p := 0; p < k; p++ {
+//		acc += a[i*rsa+p*csa] * b[p*ldb+j] // fused multiply-add
+//	}
+//	if flags&1 != 0 { // load C
+//		acc += c[i*ldc+j]
+//	}
+//	if flags&2 != 0 { // bias
+//		acc += bias[i]
+//	}
+//	if flags&4 != 0 && acc < 0 { // ReLU; NaN is kept
+//		acc = 0
+//	}
+//	c[i*ldc+j] = acc
+func sgemmKernelMasked_1x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)

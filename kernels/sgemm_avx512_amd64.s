@@ -7383,3 +7383,2325 @@ nrelu:
 	VMOVUPS Z1, K2, 64(AX)
 	VZEROUPPER
 	RET
+
+// func sgemmKernelMasked_12x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_12x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
+	LEAQ       (R8)(BX*2), R9
+	ADDQ       BX, R9
+	LEAQ       (R9)(BX*2), R10
+	ADDQ       BX, R10
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	VXORPS     Z10, Z10, Z10
+	VXORPS     Z11, Z11, Z11
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z12
+	VFMADD231PS.BCST (DI), Z12, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z12, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z12, Z2
+	VFMADD231PS.BCST (R8), Z12, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z12, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z12, Z5
+	VFMADD231PS.BCST (R9), Z12, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z12, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z12, Z8
+	VFMADD231PS.BCST (R10), Z12, Z9
+	VFMADD231PS.BCST (R10)(BX*1), Z12, Z10
+	VFMADD231PS.BCST (R10)(BX*2), Z12, Z11
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	VMOVUPS.Z        (CX), K1, Z12
+	VFMADD231PS.BCST (DI), Z12, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z12, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z12, Z2
+	VFMADD231PS.BCST (R8), Z12, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z12, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z12, Z5
+	VFMADD231PS.BCST (R9), Z12, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z12, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z12, Z8
+	VFMADD231PS.BCST (R10), Z12, Z9
+	VFMADD231PS.BCST (R10)(BX*1), Z12, Z10
+	VFMADD231PS.BCST (R10)(BX*2), Z12, Z11
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	VMOVUPS.Z        (CX), K1, Z12
+	VFMADD231PS.BCST (DI), Z12, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z12, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z12, Z2
+	VFMADD231PS.BCST (R8), Z12, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z12, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z12, Z5
+	VFMADD231PS.BCST (R9), Z12, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z12, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z12, Z8
+	VFMADD231PS.BCST (R10), Z12, Z9
+	VFMADD231PS.BCST (R10)(BX*1), Z12, Z10
+	VFMADD231PS.BCST (R10)(BX*2), Z12, Z11
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	VMOVUPS.Z        (CX), K1, Z12
+	VFMADD231PS.BCST (DI), Z12, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z12, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z12, Z2
+	VFMADD231PS.BCST (R8), Z12, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z12, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z12, Z5
+	VFMADD231PS.BCST (R9), Z12, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z12, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z12, Z8
+	VFMADD231PS.BCST (R10), Z12, Z9
+	VFMADD231PS.BCST (R10)(BX*1), Z12, Z10
+	VFMADD231PS.BCST (R10)(BX*2), Z12, Z11
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z12
+	VFMADD231PS.BCST (DI), Z12, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z12, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z12, Z2
+	VFMADD231PS.BCST (R8), Z12, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z12, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z12, Z5
+	VFMADD231PS.BCST (R9), Z12, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z12, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z12, Z8
+	VFMADD231PS.BCST (R10), Z12, Z9
+	VFMADD231PS.BCST (R10)(BX*1), Z12, Z10
+	VFMADD231PS.BCST (R10)(BX*2), Z12, Z11
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), DX
+	VADDPS.Z (DX), Z0, K1, Z0
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z1, K1, Z1
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z2, K1, Z2
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z3, K1, Z3
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z4, K1, Z4
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z5, K1, Z5
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z6, K1, Z6
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z7, K1, Z7
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z8, K1, Z8
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z9, K1, Z9
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z10, K1, Z10
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z11, K1, Z11
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Z12
+	VADDPS       Z12, Z0, Z0
+	VBROADCASTSS 4(DX), Z12
+	VADDPS       Z12, Z1, Z1
+	VBROADCASTSS 8(DX), Z12
+	VADDPS       Z12, Z2, Z2
+	VBROADCASTSS 12(DX), Z12
+	VADDPS       Z12, Z3, Z3
+	VBROADCASTSS 16(DX), Z12
+	VADDPS       Z12, Z4, Z4
+	VBROADCASTSS 20(DX), Z12
+	VADDPS       Z12, Z5, Z5
+	VBROADCASTSS 24(DX), Z12
+	VADDPS       Z12, Z6, Z6
+	VBROADCASTSS 28(DX), Z12
+	VADDPS       Z12, Z7, Z7
+	VBROADCASTSS 32(DX), Z12
+	VADDPS       Z12, Z8, Z8
+	VBROADCASTSS 36(DX), Z12
+	VADDPS       Z12, Z9, Z9
+	VBROADCASTSS 40(DX), Z12
+	VADDPS       Z12, Z10, Z10
+	VBROADCASTSS 44(DX), Z12
+	VADDPS       Z12, Z11, Z11
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z12, Z12, Z12
+	VMAXPS Z0, Z12, Z0
+	VMAXPS Z1, Z12, Z1
+	VMAXPS Z2, Z12, Z2
+	VMAXPS Z3, Z12, Z3
+	VMAXPS Z4, Z12, Z4
+	VMAXPS Z5, Z12, Z5
+	VMAXPS Z6, Z12, Z6
+	VMAXPS Z7, Z12, Z7
+	VMAXPS Z8, Z12, Z8
+	VMAXPS Z9, Z12, Z9
+	VMAXPS Z10, Z12, Z10
+	VMAXPS Z11, Z12, Z11
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelMasked_11x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_11x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
+	LEAQ       (R8)(BX*2), R9
+	ADDQ       BX, R9
+	LEAQ       (R9)(BX*2), R10
+	ADDQ       BX, R10
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	VXORPS     Z10, Z10, Z10
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z11
+	VFMADD231PS.BCST (DI), Z11, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z11, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z11, Z2
+	VFMADD231PS.BCST (R8), Z11, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z11, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z11, Z5
+	VFMADD231PS.BCST (R9), Z11, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z11, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z11, Z8
+	VFMADD231PS.BCST (R10), Z11, Z9
+	VFMADD231PS.BCST (R10)(BX*1), Z11, Z10
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	VMOVUPS.Z        (CX), K1, Z11
+	VFMADD231PS.BCST (DI), Z11, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z11, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z11, Z2
+	VFMADD231PS.BCST (R8), Z11, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z11, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z11, Z5
+	VFMADD231PS.BCST (R9), Z11, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z11, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z11, Z8
+	VFMADD231PS.BCST (R10), Z11, Z9
+	VFMADD231PS.BCST (R10)(BX*1), Z11, Z10
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	VMOVUPS.Z        (CX), K1, Z11
+	VFMADD231PS.BCST (DI), Z11, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z11, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z11, Z2
+	VFMADD231PS.BCST (R8), Z11, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z11, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z11, Z5
+	VFMADD231PS.BCST (R9), Z11, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z11, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z11, Z8
+	VFMADD231PS.BCST (R10), Z11, Z9
+	VFMADD231PS.BCST (R10)(BX*1), Z11, Z10
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	VMOVUPS.Z        (CX), K1, Z11
+	VFMADD231PS.BCST (DI), Z11, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z11, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z11, Z2
+	VFMADD231PS.BCST (R8), Z11, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z11, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z11, Z5
+	VFMADD231PS.BCST (R9), Z11, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z11, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z11, Z8
+	VFMADD231PS.BCST (R10), Z11, Z9
+	VFMADD231PS.BCST (R10)(BX*1), Z11, Z10
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z11
+	VFMADD231PS.BCST (DI), Z11, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z11, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z11, Z2
+	VFMADD231PS.BCST (R8), Z11, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z11, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z11, Z5
+	VFMADD231PS.BCST (R9), Z11, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z11, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z11, Z8
+	VFMADD231PS.BCST (R10), Z11, Z9
+	VFMADD231PS.BCST (R10)(BX*1), Z11, Z10
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), DX
+	VADDPS.Z (DX), Z0, K1, Z0
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z1, K1, Z1
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z2, K1, Z2
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z3, K1, Z3
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z4, K1, Z4
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z5, K1, Z5
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z6, K1, Z6
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z7, K1, Z7
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z8, K1, Z8
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z9, K1, Z9
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z10, K1, Z10
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Z11
+	VADDPS       Z11, Z0, Z0
+	VBROADCASTSS 4(DX), Z11
+	VADDPS       Z11, Z1, Z1
+	VBROADCASTSS 8(DX), Z11
+	VADDPS       Z11, Z2, Z2
+	VBROADCASTSS 12(DX), Z11
+	VADDPS       Z11, Z3, Z3
+	VBROADCASTSS 16(DX), Z11
+	VADDPS       Z11, Z4, Z4
+	VBROADCASTSS 20(DX), Z11
+	VADDPS       Z11, Z5, Z5
+	VBROADCASTSS 24(DX), Z11
+	VADDPS       Z11, Z6, Z6
+	VBROADCASTSS 28(DX), Z11
+	VADDPS       Z11, Z7, Z7
+	VBROADCASTSS 32(DX), Z11
+	VADDPS       Z11, Z8, Z8
+	VBROADCASTSS 36(DX), Z11
+	VADDPS       Z11, Z9, Z9
+	VBROADCASTSS 40(DX), Z11
+	VADDPS       Z11, Z10, Z10
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z11, Z11, Z11
+	VMAXPS Z0, Z11, Z0
+	VMAXPS Z1, Z11, Z1
+	VMAXPS Z2, Z11, Z2
+	VMAXPS Z3, Z11, Z3
+	VMAXPS Z4, Z11, Z4
+	VMAXPS Z5, Z11, Z5
+	VMAXPS Z6, Z11, Z6
+	VMAXPS Z7, Z11, Z7
+	VMAXPS Z8, Z11, Z8
+	VMAXPS Z9, Z11, Z9
+	VMAXPS Z10, Z11, Z10
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelMasked_10x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_10x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
+	LEAQ       (R8)(BX*2), R9
+	ADDQ       BX, R9
+	LEAQ       (R9)(BX*2), R10
+	ADDQ       BX, R10
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z10
+	VFMADD231PS.BCST (DI), Z10, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z10, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z10, Z2
+	VFMADD231PS.BCST (R8), Z10, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z10, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z10, Z5
+	VFMADD231PS.BCST (R9), Z10, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z10, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z10, Z8
+	VFMADD231PS.BCST (R10), Z10, Z9
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	VMOVUPS.Z        (CX), K1, Z10
+	VFMADD231PS.BCST (DI), Z10, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z10, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z10, Z2
+	VFMADD231PS.BCST (R8), Z10, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z10, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z10, Z5
+	VFMADD231PS.BCST (R9), Z10, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z10, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z10, Z8
+	VFMADD231PS.BCST (R10), Z10, Z9
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	VMOVUPS.Z        (CX), K1, Z10
+	VFMADD231PS.BCST (DI), Z10, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z10, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z10, Z2
+	VFMADD231PS.BCST (R8), Z10, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z10, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z10, Z5
+	VFMADD231PS.BCST (R9), Z10, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z10, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z10, Z8
+	VFMADD231PS.BCST (R10), Z10, Z9
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	VMOVUPS.Z        (CX), K1, Z10
+	VFMADD231PS.BCST (DI), Z10, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z10, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z10, Z2
+	VFMADD231PS.BCST (R8), Z10, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z10, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z10, Z5
+	VFMADD231PS.BCST (R9), Z10, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z10, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z10, Z8
+	VFMADD231PS.BCST (R10), Z10, Z9
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z10
+	VFMADD231PS.BCST (DI), Z10, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z10, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z10, Z2
+	VFMADD231PS.BCST (R8), Z10, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z10, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z10, Z5
+	VFMADD231PS.BCST (R9), Z10, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z10, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z10, Z8
+	VFMADD231PS.BCST (R10), Z10, Z9
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	ADDQ             SI, R10
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), DX
+	VADDPS.Z (DX), Z0, K1, Z0
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z1, K1, Z1
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z2, K1, Z2
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z3, K1, Z3
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z4, K1, Z4
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z5, K1, Z5
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z6, K1, Z6
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z7, K1, Z7
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z8, K1, Z8
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z9, K1, Z9
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Z10
+	VADDPS       Z10, Z0, Z0
+	VBROADCASTSS 4(DX), Z10
+	VADDPS       Z10, Z1, Z1
+	VBROADCASTSS 8(DX), Z10
+	VADDPS       Z10, Z2, Z2
+	VBROADCASTSS 12(DX), Z10
+	VADDPS       Z10, Z3, Z3
+	VBROADCASTSS 16(DX), Z10
+	VADDPS       Z10, Z4, Z4
+	VBROADCASTSS 20(DX), Z10
+	VADDPS       Z10, Z5, Z5
+	VBROADCASTSS 24(DX), Z10
+	VADDPS       Z10, Z6, Z6
+	VBROADCASTSS 28(DX), Z10
+	VADDPS       Z10, Z7, Z7
+	VBROADCASTSS 32(DX), Z10
+	VADDPS       Z10, Z8, Z8
+	VBROADCASTSS 36(DX), Z10
+	VADDPS       Z10, Z9, Z9
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z10, Z10, Z10
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Z1, Z10, Z1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Z3, Z10, Z3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Z5, Z10, Z5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Z7, Z10, Z7
+	VMAXPS Z8, Z10, Z8
+	VMAXPS Z9, Z10, Z9
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelMasked_9x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_9x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
+	LEAQ       (R8)(BX*2), R9
+	ADDQ       BX, R9
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z9
+	VFMADD231PS.BCST (DI), Z9, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z9, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z9, Z2
+	VFMADD231PS.BCST (R8), Z9, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z9, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z9, Z5
+	VFMADD231PS.BCST (R9), Z9, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z9, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z9, Z8
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	VMOVUPS.Z        (CX), K1, Z9
+	VFMADD231PS.BCST (DI), Z9, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z9, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z9, Z2
+	VFMADD231PS.BCST (R8), Z9, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z9, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z9, Z5
+	VFMADD231PS.BCST (R9), Z9, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z9, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z9, Z8
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	VMOVUPS.Z        (CX), K1, Z9
+	VFMADD231PS.BCST (DI), Z9, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z9, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z9, Z2
+	VFMADD231PS.BCST (R8), Z9, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z9, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z9, Z5
+	VFMADD231PS.BCST (R9), Z9, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z9, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z9, Z8
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	VMOVUPS.Z        (CX), K1, Z9
+	VFMADD231PS.BCST (DI), Z9, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z9, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z9, Z2
+	VFMADD231PS.BCST (R8), Z9, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z9, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z9, Z5
+	VFMADD231PS.BCST (R9), Z9, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z9, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z9, Z8
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z9
+	VFMADD231PS.BCST (DI), Z9, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z9, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z9, Z2
+	VFMADD231PS.BCST (R8), Z9, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z9, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z9, Z5
+	VFMADD231PS.BCST (R9), Z9, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z9, Z7
+	VFMADD231PS.BCST (R9)(BX*2), Z9, Z8
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), DX
+	VADDPS.Z (DX), Z0, K1, Z0
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z1, K1, Z1
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z2, K1, Z2
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z3, K1, Z3
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z4, K1, Z4
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z5, K1, Z5
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z6, K1, Z6
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z7, K1, Z7
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z8, K1, Z8
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Z9
+	VADDPS       Z9, Z0, Z0
+	VBROADCASTSS 4(DX), Z9
+	VADDPS       Z9, Z1, Z1
+	VBROADCASTSS 8(DX), Z9
+	VADDPS       Z9, Z2, Z2
+	VBROADCASTSS 12(DX), Z9
+	VADDPS       Z9, Z3, Z3
+	VBROADCASTSS 16(DX), Z9
+	VADDPS       Z9, Z4, Z4
+	VBROADCASTSS 20(DX), Z9
+	VADDPS       Z9, Z5, Z5
+	VBROADCASTSS 24(DX), Z9
+	VADDPS       Z9, Z6, Z6
+	VBROADCASTSS 28(DX), Z9
+	VADDPS       Z9, Z7, Z7
+	VBROADCASTSS 32(DX), Z9
+	VADDPS       Z9, Z8, Z8
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z9, Z9, Z9
+	VMAXPS Z0, Z9, Z0
+	VMAXPS Z1, Z9, Z1
+	VMAXPS Z2, Z9, Z2
+	VMAXPS Z3, Z9, Z3
+	VMAXPS Z4, Z9, Z4
+	VMAXPS Z5, Z9, Z5
+	VMAXPS Z6, Z9, Z6
+	VMAXPS Z7, Z9, Z7
+	VMAXPS Z8, Z9, Z8
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelMasked_8x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_8x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
+	LEAQ       (R8)(BX*2), R9
+	ADDQ       BX, R9
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z8
+	VFMADD231PS.BCST (DI), Z8, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z8, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z8, Z2
+	VFMADD231PS.BCST (R8), Z8, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z8, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z8, Z5
+	VFMADD231PS.BCST (R9), Z8, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z8, Z7
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	VMOVUPS.Z        (CX), K1, Z8
+	VFMADD231PS.BCST (DI), Z8, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z8, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z8, Z2
+	VFMADD231PS.BCST (R8), Z8, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z8, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z8, Z5
+	VFMADD231PS.BCST (R9), Z8, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z8, Z7
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	VMOVUPS.Z        (CX), K1, Z8
+	VFMADD231PS.BCST (DI), Z8, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z8, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z8, Z2
+	VFMADD231PS.BCST (R8), Z8, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z8, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z8, Z5
+	VFMADD231PS.BCST (R9), Z8, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z8, Z7
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	VMOVUPS.Z        (CX), K1, Z8
+	VFMADD231PS.BCST (DI), Z8, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z8, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z8, Z2
+	VFMADD231PS.BCST (R8), Z8, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z8, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z8, Z5
+	VFMADD231PS.BCST (R9), Z8, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z8, Z7
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z8
+	VFMADD231PS.BCST (DI), Z8, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z8, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z8, Z2
+	VFMADD231PS.BCST (R8), Z8, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z8, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z8, Z5
+	VFMADD231PS.BCST (R9), Z8, Z6
+	VFMADD231PS.BCST (R9)(BX*1), Z8, Z7
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), DX
+	VADDPS.Z (DX), Z0, K1, Z0
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z1, K1, Z1
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z2, K1, Z2
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z3, K1, Z3
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z4, K1, Z4
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z5, K1, Z5
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z6, K1, Z6
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z7, K1, Z7
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Z8
+	VADDPS       Z8, Z0, Z0
+	VBROADCASTSS 4(DX), Z8
+	VADDPS       Z8, Z1, Z1
+	VBROADCASTSS 8(DX), Z8
+	VADDPS       Z8, Z2, Z2
+	VBROADCASTSS 12(DX), Z8
+	VADDPS       Z8, Z3, Z3
+	VBROADCASTSS 16(DX), Z8
+	VADDPS       Z8, Z4, Z4
+	VBROADCASTSS 20(DX), Z8
+	VADDPS       Z8, Z5, Z5
+	VBROADCASTSS 24(DX), Z8
+	VADDPS       Z8, Z6, Z6
+	VBROADCASTSS 28(DX), Z8
+	VADDPS       Z8, Z7, Z7
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z8, Z8, Z8
+	VMAXPS Z0, Z8, Z0
+	VMAXPS Z1, Z8, Z1
+	VMAXPS Z2, Z8, Z2
+	VMAXPS Z3, Z8, Z3
+	VMAXPS Z4, Z8, Z4
+	VMAXPS Z5, Z8, Z5
+	VMAXPS Z6, Z8, Z6
+	VMAXPS Z7, Z8, Z7
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelMasked_7x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_7x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
+	LEAQ       (R8)(BX*2), R9
+	ADDQ       BX, R9
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z7
+	VFMADD231PS.BCST (DI), Z7, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z7, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z7, Z2
+	VFMADD231PS.BCST (R8), Z7, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z7, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z7, Z5
+	VFMADD231PS.BCST (R9), Z7, Z6
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	VMOVUPS.Z        (CX), K1, Z7
+	VFMADD231PS.BCST (DI), Z7, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z7, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z7, Z2
+	VFMADD231PS.BCST (R8), Z7, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z7, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z7, Z5
+	VFMADD231PS.BCST (R9), Z7, Z6
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	VMOVUPS.Z        (CX), K1, Z7
+	VFMADD231PS.BCST (DI), Z7, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z7, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z7, Z2
+	VFMADD231PS.BCST (R8), Z7, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z7, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z7, Z5
+	VFMADD231PS.BCST (R9), Z7, Z6
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	VMOVUPS.Z        (CX), K1, Z7
+	VFMADD231PS.BCST (DI), Z7, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z7, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z7, Z2
+	VFMADD231PS.BCST (R8), Z7, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z7, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z7, Z5
+	VFMADD231PS.BCST (R9), Z7, Z6
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z7
+	VFMADD231PS.BCST (DI), Z7, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z7, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z7, Z2
+	VFMADD231PS.BCST (R8), Z7, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z7, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z7, Z5
+	VFMADD231PS.BCST (R9), Z7, Z6
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	ADDQ             SI, R9
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), DX
+	VADDPS.Z (DX), Z0, K1, Z0
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z1, K1, Z1
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z2, K1, Z2
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z3, K1, Z3
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z4, K1, Z4
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z5, K1, Z5
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z6, K1, Z6
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Z7
+	VADDPS       Z7, Z0, Z0
+	VBROADCASTSS 4(DX), Z7
+	VADDPS       Z7, Z1, Z1
+	VBROADCASTSS 8(DX), Z7
+	VADDPS       Z7, Z2, Z2
+	VBROADCASTSS 12(DX), Z7
+	VADDPS       Z7, Z3, Z3
+	VBROADCASTSS 16(DX), Z7
+	VADDPS       Z7, Z4, Z4
+	VBROADCASTSS 20(DX), Z7
+	VADDPS       Z7, Z5, Z5
+	VBROADCASTSS 24(DX), Z7
+	VADDPS       Z7, Z6, Z6
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z7, Z7, Z7
+	VMAXPS Z0, Z7, Z0
+	VMAXPS Z1, Z7, Z1
+	VMAXPS Z2, Z7, Z2
+	VMAXPS Z3, Z7, Z3
+	VMAXPS Z4, Z7, Z4
+	VMAXPS Z5, Z7, Z5
+	VMAXPS Z6, Z7, Z6
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelMasked_6x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_6x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	VXORPS     Z5, Z5, Z5
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z6
+	VFMADD231PS.BCST (DI), Z6, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z6, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z6, Z2
+	VFMADD231PS.BCST (R8), Z6, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z6, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z6, Z5
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	VMOVUPS.Z        (CX), K1, Z6
+	VFMADD231PS.BCST (DI), Z6, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z6, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z6, Z2
+	VFMADD231PS.BCST (R8), Z6, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z6, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z6, Z5
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	VMOVUPS.Z        (CX), K1, Z6
+	VFMADD231PS.BCST (DI), Z6, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z6, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z6, Z2
+	VFMADD231PS.BCST (R8), Z6, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z6, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z6, Z5
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	VMOVUPS.Z        (CX), K1, Z6
+	VFMADD231PS.BCST (DI), Z6, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z6, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z6, Z2
+	VFMADD231PS.BCST (R8), Z6, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z6, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z6, Z5
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z6
+	VFMADD231PS.BCST (DI), Z6, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z6, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z6, Z2
+	VFMADD231PS.BCST (R8), Z6, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z6, Z4
+	VFMADD231PS.BCST (R8)(BX*2), Z6, Z5
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), DX
+	VADDPS.Z (DX), Z0, K1, Z0
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z1, K1, Z1
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z2, K1, Z2
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z3, K1, Z3
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z4, K1, Z4
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z5, K1, Z5
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Z6
+	VADDPS       Z6, Z0, Z0
+	VBROADCASTSS 4(DX), Z6
+	VADDPS       Z6, Z1, Z1
+	VBROADCASTSS 8(DX), Z6
+	VADDPS       Z6, Z2, Z2
+	VBROADCASTSS 12(DX), Z6
+	VADDPS       Z6, Z3, Z3
+	VBROADCASTSS 16(DX), Z6
+	VADDPS       Z6, Z4, Z4
+	VBROADCASTSS 20(DX), Z6
+	VADDPS       Z6, Z5, Z5
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z6, Z6, Z6
+	VMAXPS Z0, Z6, Z0
+	VMAXPS Z1, Z6, Z1
+	VMAXPS Z2, Z6, Z2
+	VMAXPS Z3, Z6, Z3
+	VMAXPS Z4, Z6, Z4
+	VMAXPS Z5, Z6, Z5
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelMasked_5x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_5x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z5
+	VFMADD231PS.BCST (DI), Z5, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z5, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z5, Z2
+	VFMADD231PS.BCST (R8), Z5, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z5, Z4
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	VMOVUPS.Z        (CX), K1, Z5
+	VFMADD231PS.BCST (DI), Z5, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z5, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z5, Z2
+	VFMADD231PS.BCST (R8), Z5, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z5, Z4
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	VMOVUPS.Z        (CX), K1, Z5
+	VFMADD231PS.BCST (DI), Z5, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z5, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z5, Z2
+	VFMADD231PS.BCST (R8), Z5, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z5, Z4
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	VMOVUPS.Z        (CX), K1, Z5
+	VFMADD231PS.BCST (DI), Z5, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z5, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z5, Z2
+	VFMADD231PS.BCST (R8), Z5, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z5, Z4
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z5
+	VFMADD231PS.BCST (DI), Z5, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z5, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z5, Z2
+	VFMADD231PS.BCST (R8), Z5, Z3
+	VFMADD231PS.BCST (R8)(BX*1), Z5, Z4
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), DX
+	VADDPS.Z (DX), Z0, K1, Z0
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z1, K1, Z1
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z2, K1, Z2
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z3, K1, Z3
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z4, K1, Z4
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Z5
+	VADDPS       Z5, Z0, Z0
+	VBROADCASTSS 4(DX), Z5
+	VADDPS       Z5, Z1, Z1
+	VBROADCASTSS 8(DX), Z5
+	VADDPS       Z5, Z2, Z2
+	VBROADCASTSS 12(DX), Z5
+	VADDPS       Z5, Z3, Z3
+	VBROADCASTSS 16(DX), Z5
+	VADDPS       Z5, Z4, Z4
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z5, Z5, Z5
+	VMAXPS Z0, Z5, Z0
+	VMAXPS Z1, Z5, Z1
+	VMAXPS Z2, Z5, Z2
+	VMAXPS Z3, Z5, Z3
+	VMAXPS Z4, Z5, Z4
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelMasked_4x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_4x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	LEAQ       (DI)(BX*2), R8
+	ADDQ       BX, R8
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z4
+	VFMADD231PS.BCST (DI), Z4, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z4, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z4, Z2
+	VFMADD231PS.BCST (R8), Z4, Z3
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	VMOVUPS.Z        (CX), K1, Z4
+	VFMADD231PS.BCST (DI), Z4, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z4, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z4, Z2
+	VFMADD231PS.BCST (R8), Z4, Z3
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	VMOVUPS.Z        (CX), K1, Z4
+	VFMADD231PS.BCST (DI), Z4, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z4, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z4, Z2
+	VFMADD231PS.BCST (R8), Z4, Z3
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	VMOVUPS.Z        (CX), K1, Z4
+	VFMADD231PS.BCST (DI), Z4, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z4, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z4, Z2
+	VFMADD231PS.BCST (R8), Z4, Z3
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z4
+	VFMADD231PS.BCST (DI), Z4, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z4, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z4, Z2
+	VFMADD231PS.BCST (R8), Z4, Z3
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	ADDQ             SI, R8
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), DX
+	VADDPS.Z (DX), Z0, K1, Z0
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z1, K1, Z1
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z2, K1, Z2
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z3, K1, Z3
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Z4
+	VADDPS       Z4, Z0, Z0
+	VBROADCASTSS 4(DX), Z4
+	VADDPS       Z4, Z1, Z1
+	VBROADCASTSS 8(DX), Z4
+	VADDPS       Z4, Z2, Z2
+	VBROADCASTSS 12(DX), Z4
+	VADDPS       Z4, Z3, Z3
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z4, Z4, Z4
+	VMAXPS Z0, Z4, Z0
+	VMAXPS Z1, Z4, Z1
+	VMAXPS Z2, Z4, Z2
+	VMAXPS Z3, Z4, Z3
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelMasked_3x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_3x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z3
+	VFMADD231PS.BCST (DI), Z3, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z3, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z3, Z2
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	VMOVUPS.Z        (CX), K1, Z3
+	VFMADD231PS.BCST (DI), Z3, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z3, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z3, Z2
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	VMOVUPS.Z        (CX), K1, Z3
+	VFMADD231PS.BCST (DI), Z3, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z3, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z3, Z2
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	VMOVUPS.Z        (CX), K1, Z3
+	VFMADD231PS.BCST (DI), Z3, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z3, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z3, Z2
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z3
+	VFMADD231PS.BCST (DI), Z3, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z3, Z1
+	VFMADD231PS.BCST (DI)(BX*2), Z3, Z2
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), DX
+	VADDPS.Z (DX), Z0, K1, Z0
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z1, K1, Z1
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z2, K1, Z2
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Z3
+	VADDPS       Z3, Z0, Z0
+	VBROADCASTSS 4(DX), Z3
+	VADDPS       Z3, Z1, Z1
+	VBROADCASTSS 8(DX), Z3
+	VADDPS       Z3, Z2, Z2
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z3, Z3, Z3
+	VMAXPS Z0, Z3, Z0
+	VMAXPS Z1, Z3, Z1
+	VMAXPS Z2, Z3, Z2
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelMasked_2x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_2x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       a+8(FP), DI
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z2
+	VFMADD231PS.BCST (DI), Z2, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z2, Z1
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	VMOVUPS.Z        (CX), K1, Z2
+	VFMADD231PS.BCST (DI), Z2, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z2, Z1
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	VMOVUPS.Z        (CX), K1, Z2
+	VFMADD231PS.BCST (DI), Z2, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z2, Z1
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	VMOVUPS.Z        (CX), K1, Z2
+	VFMADD231PS.BCST (DI), Z2, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z2, Z1
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z2
+	VFMADD231PS.BCST (DI), Z2, Z0
+	VFMADD231PS.BCST (DI)(BX*1), Z2, Z1
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             SI, DI
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), DX
+	VADDPS.Z (DX), Z0, K1, Z0
+	ADDQ     CX, DX
+	VADDPS.Z (DX), Z1, K1, Z1
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), DX
+	VBROADCASTSS (DX), Z2
+	VADDPS       Z2, Z0, Z0
+	VBROADCASTSS 4(DX), Z2
+	VADDPS       Z2, Z1, Z1
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z2, Z2, Z2
+	VMAXPS Z0, Z2, Z0
+	VMAXPS Z1, Z2, Z1
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelMasked_1x16_avx512(k int, a *float32, rsa int, csa int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
+TEXT ·sgemmKernelMasked_1x16_avx512(SB), NOSPLIT, $0-84
+	MOVQ       k+0(FP), AX
+	MOVQ       b+32(FP), CX
+	MOVQ       ldb+40(FP), DX
+	SHLQ       $0x02, DX
+	MOVL       mask+80(FP), BX
+	KMOVW      BX, K1
+	MOVQ       c+48(FP), BX
+	MOVQ       ldc+56(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 63(BX)
+	MOVQ       rsa+16(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       csa+24(FP), BX
+	SHLQ       $0x02, BX
+	MOVQ       a+8(FP), SI
+	VXORPS     Z0, Z0, Z0
+
+	// Main loop: unroll steps of k per iteration.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	VMOVUPS.Z        (CX), K1, Z1
+	VFMADD231PS.BCST (SI), Z1, Z0
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             BX, SI
+	VMOVUPS.Z        (CX), K1, Z1
+	VFMADD231PS.BCST (SI), Z1, Z0
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             BX, SI
+	VMOVUPS.Z        (CX), K1, Z1
+	VFMADD231PS.BCST (SI), Z1, Z0
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             BX, SI
+	VMOVUPS.Z        (CX), K1, Z1
+	VFMADD231PS.BCST (SI), Z1, Z0
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             BX, SI
+	SUBQ             $0x04, AX
+	CMPQ             AX, $0x04
+	JGE              loop
+
+tail:
+	TESTQ AX, AX
+	JE    store
+
+tailloop:
+	VMOVUPS.Z        (CX), K1, Z1
+	VFMADD231PS.BCST (SI), Z1, Z0
+	PREFETCHT0       64(CX)
+	ADDQ             DX, CX
+	ADDQ             BX, SI
+	DECQ             AX
+	JNZ              tailloop
+
+store:
+	MOVQ flags+72(FP), AX
+	MOVQ ldc+56(FP), CX
+	SHLQ $0x02, CX
+
+	// flags&1: accumulate onto C.
+	TESTQ    $0x00000001, AX
+	JZ       nload
+	MOVQ     c+48(FP), CX
+	VADDPS.Z (CX), Z0, K1, Z0
+
+nload:
+	// flags&2: add bias[i] to row i.
+	TESTQ        $0x00000002, AX
+	JZ           nbias
+	MOVQ         bias+64(FP), CX
+	VBROADCASTSS (CX), Z1
+	VADDPS       Z1, Z0, Z0
+
+nbias:
+	// flags&4: ReLU. MAXPS returns its second source when either is NaN, so NaN stays.
+	TESTQ  $0x00000004, AX
+	JZ     nrelu
+	VXORPS Z1, Z1, Z1
+	VMAXPS Z0, Z1, Z0
+
+nrelu:
+	MOVQ    c+48(FP), AX
+	VMOVUPS Z0, K1, (AX)
+	VZEROUPPER
+	RET

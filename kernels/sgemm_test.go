@@ -392,6 +392,53 @@ func TestGemmMicroKernelContract(t *testing.T) {
 	})
 }
 
+// TestGemmMaskedHalfBitExact: where a set has half-width kernels for the last column panel, each
+// gives, for every row count, width ≤ NR/2 and store mode, the full-width masked kernel's C bit for
+// bit (the driver picks either by width, and a seed must train the same model whichever it took), on
+// strided A and B, touching no float outside its tile.
+func TestGemmMaskedHalfBitExact(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, impl Impl) {
+		g := impl.gemm
+		if g.stridedMaskedHalf == nil {
+			return
+		}
+		rng := rand.New(rand.NewPCG(15, 16))
+		mr, nr := impl.MR, impl.NR
+		for _, k := range []int{1, 4, 5, 37} {
+			lda := k + 2
+			a := randSlice(rng, mr*lda)
+			ldb := nr + 7
+			b := randSlice(rng, k*ldb+nr)
+			bias := randSlice(rng, mr)
+			ldc := nr + 3
+			for rows := 1; rows <= mr; rows++ {
+				for nn := 1; nn <= nr/2; nn++ {
+					mask := uint32(1)<<nn - 1
+					for flags := 0; flags < 8; flags++ {
+						c := randSlice(rng, rows*ldc)
+						for i := range c {
+							if i%ldc >= nn {
+								c[i] = sentinel
+							}
+						}
+						full, half := append([]float32(nil), c...), append([]float32(nil), c...)
+						g.stridedMasked[rows](k, &a[0], lda, 1, &b[0], ldb, &full[0], ldc, &bias[0], flags, mask)
+						g.stridedMaskedHalf[rows](k, &a[0], lda, 1, &b[0], ldb, &half[0], ldc, &bias[0], flags, mask)
+						for i := range full {
+							if math.Float32bits(half[i]) != math.Float32bits(full[i]) {
+								t.Fatalf("k=%d rows=%d nn=%d flags=%d: C[%d] = %v, full-width kernel %v", k, rows, nn, flags, i, half[i], full[i])
+							}
+							if i%ldc >= nn && math.Float32bits(half[i]) != math.Float32bits(sentinel) {
+								t.Fatalf("k=%d rows=%d nn=%d flags=%d: wrote guard float %d", k, rows, nn, flags, i)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestSgemmThreadedPieces: a product split into pieces that the caller and the workers pull from one
 // counter gives the one-thread result bit for bit, for splits over N and over M (B in place, and B
 // packed), from several goroutines at once so that workers start late and calls overlap (run it
