@@ -16,43 +16,74 @@ var convShapes = [][5]int{ // n, cin, cout, h, w
 	{2, 2, 3, 4, 32}, {3, 2, 3, 5, 31}, {2, 3, 3, 3, 15}, // im2col's tap kernel: one and two vectors a row
 }
 
-// TestIm2colTap checks every set's tap kernel against its definition on a run of images istride apart
-// (as a chunk of a larger batch is), with NaN and Inf in the input (copied bit for bit) and guard
-// bands around the output, for every width up to past the two-vector limit of the AVX-512 kernel.
-func TestIm2colTap(t *testing.T) {
+// TestIm2colKernels checks every set's chunk kernels against their definitions, on cin channels of
+// a run of contiguous images, the channels further apart than the run (as a chunk of a batch is):
+// im2col bit for bit, with NaN and Inf in the input; col2im bit for bit against single adds in row
+// order, leaving every float it must not add to as it was. Guard bands surround the outputs; the
+// widths go up to 35, the planes up to 28×28 and one past the AVX-512 kernels' table limit, and the
+// runs cross the mask tables' periods.
+func TestIm2colKernels(t *testing.T) {
 	forEachImpl(t, func(t *testing.T, impl Impl) {
-		tap := impl.ew.im2colTap
-		if tap == nil {
-			tap = im2colTapRef
+		unfold, fold := impl.ew.im2col, impl.ew.col2im
+		if unfold == nil {
+			unfold = im2colRef
+		}
+		if fold == nil {
+			fold = func(dx, col []float32, cin, cstride, nimg, h, w int) {
+				col2imRows(dx, col, cin, cstride, nimg, h, w, impl.ew.add)
+			}
 		}
 		r := rand.New(rand.NewPCG(43, 44))
+		type shape struct{ cin, nimg, h, w int }
+		var shapes []shape
 		for w := 1; w <= 35; w++ {
 			for _, h := range []int{1, 2, 3, 7} {
 				for _, nimg := range []int{1, 3} {
-					istride := h*w + r.IntN(5)
-					in := ewRand(r, (nimg-1)*istride+h*w, 1, true)
-					for kh := 0; kh < 3; kh++ {
-						for kw := 0; kw < 3; kw++ {
-							out, check := ewOut(t, nimg*h*w, 1+r.IntN(3))
-							tap(out, in, nimg, h, w, istride, kh, kw)
-							check()
-							for img := 0; img < nimg; img++ {
-								for y := 0; y < h; y++ {
-									for x := 0; x < w; x++ {
-										want := float32(0)
-										if sy, sx := y+kh-1, x+kw-1; sy >= 0 && sy < h && sx >= 0 && sx < w {
-											want = in[img*istride+sy*w+sx]
-										}
-										got := out[(img*h+y)*w+x]
-										if math.Float32bits(got) != math.Float32bits(want) {
-											t.Fatalf("w=%d h=%d nimg=%d kh=%d kw=%d: out[%d][%d][%d] = %v, want %v",
-												w, h, nimg, kh, kw, img, y, x, got, want)
-										}
-									}
+					shapes = append(shapes, shape{1 + w%2, nimg, h, w})
+				}
+			}
+		}
+		shapes = append(shapes, shape{3, 5, 7, 7}, shape{2, 3, 14, 14}, shape{1, 2, 28, 28}, shape{2, 17, 4, 4}, shape{1, 2, 65, 64})
+		for _, s := range shapes {
+			cin, nimg, h, w := s.cin, s.nimg, s.h, s.w
+			m := nimg * h * w
+			cstride := m + r.IntN(3)*h*w
+			in := ewRand(r, (cin-1)*cstride+m, 1, true)
+			g := ewRand(r, cin*9*m, 1, true)
+			col, check := ewOut(t, cin*9*m, 1+r.IntN(3))
+			unfold(col, ewAt(in, r.IntN(3)), cin, cstride, nimg, h, w)
+			check()
+			dx, checkDx := ewOut(t, (cin-1)*cstride+m, 1+r.IntN(3))
+			copy(dx, ewRand(r, len(dx), 1, false))
+			want := append([]float32(nil), dx...)
+			fold(dx, ewAt(g, r.IntN(3)), cin, cstride, nimg, h, w)
+			checkDx()
+			for ci := 0; ci < cin; ci++ {
+				for tap := 0; tap < 9; tap++ {
+					kh, kw := tap/3, tap%3
+					row := (ci*9 + tap) * m
+					for img := 0; img < nimg; img++ {
+						for y := 0; y < h; y++ {
+							for x := 0; x < w; x++ {
+								p := (img*h+y)*w + x
+								v := float32(0)
+								if sy, sx := y+kh-1, x+kw-1; sy >= 0 && sy < h && sx >= 0 && sx < w {
+									q := ci*cstride + (img*h+sy)*w + sx
+									v = in[q]
+									want[q] += g[row+p]
+								}
+								if math.Float32bits(col[row+p]) != math.Float32bits(v) {
+									t.Fatalf("%+v kh=%d kw=%d: im2col col[%d][%d][%d][%d] = %v, want %v",
+										s, kh, kw, ci, img, y, x, col[row+p], v)
 								}
 							}
 						}
 					}
+				}
+			}
+			for i := range dx {
+				if math.Float32bits(dx[i]) != math.Float32bits(want[i]) && !(dx[i] != dx[i] && want[i] != want[i]) {
+					t.Fatalf("%+v: col2im dx[%d] = %v, want %v", s, i, dx[i], want[i])
 				}
 			}
 		}

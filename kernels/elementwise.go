@@ -31,9 +31,10 @@ type ewKernels struct {
 	// measures faster than im2col + GEMM (K = 9); nil means im2col + GEMM.
 	conv3x3In1 func(dst, pad, weight, bias []float32, cout, h, w, m int, lo float32)
 
-	// im2colTap, where an ISA has it, is im2colTapRef (one (kh, kw) row of im2col for a run of
-	// images); nil means the reference.
-	im2colTap func(out, in []float32, nimg, h, w, istride, kh, kw int)
+	// im2col and col2im, where an ISA has them, are im2colRef and col2imRows with addRef (a chunk's
+	// im2col, and its adjoint), bit for bit; nil means im2colRef, and col2imRows with the set's add.
+	im2col func(col, src []float32, cin, cstride, nimg, h, w int)
+	col2im func(dx, col []float32, cin, cstride, nimg, h, w int)
 
 	// winogradIn and winogradOut, where an ISA has them, are winogradInRef and winogradOutRef (the
 	// transforms of Winograd F(2×2, 3×3) for a run of planes, winograd.go), bit for bit; nil means the

@@ -2,6 +2,8 @@
 
 package kernels
 
+import "sync"
+
 // The amd64 element-wise sets. The generated kernels (elementwise_avx2_amd64.s,
 // elementwise_avx512_amd64.s, from asm/elementwise) handle a multiple of the vector width; these
 // wrappers, the functions in the dispatch table, pass that part and finish the last few elements with
@@ -17,7 +19,7 @@ var (
 		lanes: 16, relu: relu_avx512, reluBack: reluBack_avx512, affine: affine_avx512, affineReLU: affineReLU_avx512,
 		add: add_avx512, sum: sum_avx512, sumSqDev: sumSqDev_avx512, sumDot: sumDot_avx512,
 		bnNorm: bnNorm_avx512, bnBack: bnBack_avx512, adam: adam_avx512,
-	}.kernels(maxPoolAVX512, maxPoolBackAVX512).withConv3x3In1(conv3x3In1_avx512).withIm2colTap(im2colTapAVX512).
+	}.kernels(maxPoolAVX512, maxPoolBackAVX512).withConv3x3In1(conv3x3In1_avx512).withIm2col(im2colAVX512, col2imAVX512).
 		withWinograd(winogradInAVX512, winogradOutAVX512, winogradAVX512MinFill, winogradAVX512MinTiles)
 )
 
@@ -37,29 +39,94 @@ const (
 	winogradAVX2MinFill, winogradAVX2MinTiles     = 0.7, 9
 )
 
-func (k ewKernels) withIm2colTap(f func(out, in []float32, nimg, h, w, istride, kh, kw int)) ewKernels {
-	k.im2colTap = f
+func (k ewKernels) withIm2col(im2col func(col, src []float32, cin, cstride, nimg, h, w int),
+	col2im func(dx, col []float32, cin, cstride, nimg, h, w int)) ewKernels {
+	k.im2col, k.col2im = im2col, col2im
 	return k
 }
 
-// im2colTapAVX512 runs the assembly for images up to 32 wide (two vectors a row), the reference
-// beyond. The slicing checks the bounds the assembly relies on.
-func im2colTapAVX512(out, in []float32, nimg, h, w, istride, kh, kw int) {
-	if w > 32 || nimg <= 0 || h <= 0 || w <= 0 {
-		im2colTapRef(out, in, nimg, h, w, istride, kh, kw)
+// tapMaxPlane bounds the planes the AVX-512 tap kernels take: their mask tables hold up to h·w
+// entries a tap; larger planes run the reference.
+const tapMaxPlane = 4096
+
+// im2colAVX512 runs each of a chunk's cin·9 rows through the tap kernel. The slicing checks the
+// bounds the kernel relies on (its mask table keeps every access inside the run it is given).
+func im2colAVX512(col, src []float32, cin, cstride, nimg, h, w int) {
+	hw := h * w
+	if hw > tapMaxPlane {
+		im2colRef(col, src, cin, cstride, nimg, h, w)
 		return
 	}
-	out = out[:nimg*h*w]
-	in = in[:(nimg-1)*istride+h*w]
-	smask := uint32(uint64(1)<<w - 1)
-	lmask := smask
-	switch kw {
-	case 0:
-		lmask &^= 1
-	case 2:
-		lmask &^= 1 << (w - 1)
+	m := nimg * hw
+	tm := tapMasksFor(h, w)
+	tail := uint16(1)<<(m%16) - 1
+	for ci := 0; ci < cin; ci++ {
+		in := src[ci*cstride : ci*cstride+m]
+		for t := 0; t < 9; t++ {
+			r := ci*9 + t
+			im2colTap_avx512(col[r*m:(r+1)*m], in, (t/3-1)*w+t%3-1, tm.masks[t], tail)
+		}
 	}
-	im2colTap_avx512(out, in, nimg, h, w, istride, kh, kw, lmask, smask)
+}
+
+// col2imAVX512 is im2colAVX512's adjoint, the rows added in the same order as col2imRows adds them.
+func col2imAVX512(dx, col []float32, cin, cstride, nimg, h, w int) {
+	hw := h * w
+	if hw > tapMaxPlane {
+		col2imRows(dx, col, cin, cstride, nimg, h, w, addRef)
+		return
+	}
+	m := nimg * hw
+	tm := tapMasksFor(h, w)
+	tail := uint16(1)<<(m%16) - 1
+	for ci := 0; ci < cin; ci++ {
+		d := dx[ci*cstride : ci*cstride+m]
+		for t := 0; t < 9; t++ {
+			r := ci*9 + t
+			col2imTap_avx512(d, col[r*m:(r+1)*m], (t/3-1)*w+t%3-1, tm.masks[t], tail)
+		}
+	}
+}
+
+// tapMasks holds the tap kernels' mask tables for one plane shape. Over a run of images, tap (kh, kw)
+// reads inside the image at run position p exactly when bit p%16 of masks[kh*3+kw][p/16%len] is set:
+// the pattern repeats every lcm(h·w, 16) floats, h·w/gcd(h·w, 16) vectors. That every set bit lies
+// inside p's own image is what keeps the kernels' shifted accesses inside the slices.
+type tapMasks struct {
+	h, w  int
+	masks [9][]uint16
+}
+
+var tapMasksAll sync.Map // [2]int{h, w} → *tapMasks
+
+func tapMasksFor(h, w int) *tapMasks {
+	key := [2]int{h, w}
+	v, ok := tapMasksAll.Load(key)
+	if !ok {
+		v, _ = tapMasksAll.LoadOrStore(key, newTapMasks(h, w))
+	}
+	return v.(*tapMasks)
+}
+
+func newTapMasks(h, w int) *tapMasks {
+	hw := h * w
+	g := 16
+	for a := hw; a != 0; g, a = a, g%a { // gcd(hw, 16)
+	}
+	period := hw / g
+	m := &tapMasks{h: h, w: w}
+	for t := range m.masks {
+		kh, kw := t/3, t%3
+		masks := make([]uint16, period)
+		for p := 0; p < 16*period; p++ {
+			q := p % hw
+			if sy, sx := q/w+kh-1, q%w+kw-1; sy >= 0 && sy < h && sx >= 0 && sx < w {
+				masks[p/16] |= 1 << (p % 16)
+			}
+		}
+		m.masks[t] = masks
+	}
+	return m
 }
 
 func (k ewKernels) withWinograd(in func(v, x []float32, planes, xstride, pstride, vstride, h, w, th, tw int),

@@ -124,18 +124,29 @@ func maxPoolBack_avx512(dx []float32, dy []float32, idx []uint8, rows int, h int
 //	}
 func conv3x3In1_avx512(dst []float32, pad []float32, weight []float32, bias []float32, cout int, h int, w int, m int, lo float32)
 
-// im2colTap_avx512 writes one (kh, kw) tap of a 3×3, stride-1, padding-1 im2col for nimg images
-// of h×w (w ≤ 32), input images istride floats apart, output planes contiguous. lmask has bit x
-// set where input column x+kw−1 lies inside the image, smask is (1<<w)−1:
+// im2colTap_avx512 writes in shifted by shift floats into out, zero where the periodic mask
+// is clear, with n = len(out) and tail = (1<<(n%16))−1 (0 when n%16 = 0):
 //
-//	for img, y, x := range nimg, h, w {
+//	for p := range out {
 //		v := float32(0)
-//		if sy := y + kh - 1; 0 <= sy && sy < h && lmask>>x&1 != 0 {
-//			v = in[img*istride+sy*w+x+kw-1]
+//		if masks[p/16%len(masks)]>>(p%16)&1 != 0 {
+//			v = in[p+shift]
 //		}
-//		out[(img*h+y)*w+x] = v
+//		out[p] = v
 //	}
-func im2colTap_avx512(out []float32, in []float32, nimg int, h int, w int, istride int, kh int, kw int, lmask uint32, smask uint32)
+func im2colTap_avx512(out []float32, in []float32, shift int, masks []uint16, tail uint16)
+
+// col2imTap_avx512 adds g into dx shifted by shift floats where the periodic mask says so,
+// with n = len(g) and tail = (1<<(n%16))−1 (0 when n%16 = 0):
+//
+//	for p := range g {
+//		if masks[p/16%len(masks)]>>(p%16)&1 != 0 {
+//			dx[p+shift] += g[p]
+//		}
+//	}
+//
+// No other float of dx is read or written.
+func col2imTap_avx512(dx []float32, g []float32, shift int, masks []uint16, tail uint16)
 
 // winogradIn_avx512 is winogradInRef for planes ≥ 1, xstride ≥ 0, h ≥ 1, 1 ≤ w ≤ 31, th ≥ 1,
 // 1 ≤ tw ≤ 16, with lmask = (1<<w − 1) << 1 (the lanes c of a row with 0 ≤ c−1 < w) and

@@ -1232,66 +1232,88 @@ conv1_next:
 	VZEROUPPER
 	RET
 
-// func im2colTap_avx512(out []float32, in []float32, nimg int, h int, w int, istride int, kh int, kw int, lmask uint32, smask uint32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·im2colTap_avx512(SB), NOSPLIT, $0-104
-	MOVQ   out_base+0(FP), AX
-	MOVQ   in_base+24(FP), CX
-	MOVQ   nimg+48(FP), DX
-	MOVQ   h+56(FP), BX
-	MOVQ   w+64(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   istride+72(FP), DI
-	SHLQ   $0x02, DI
-	MOVQ   kh+80(FP), R8
-	MOVQ   kw+88(FP), R9
-	LEAQ   -4(CX)(R9*4), CX
-	MOVL   lmask+96(FP), R9
-	MOVL   smask+100(FP), R10
-	KMOVW  R9, K1
-	KMOVW  R10, K3
-	SHRL   $0x10, R9
-	SHRL   $0x10, R10
-	KMOVW  R9, K2
-	KMOVW  R10, K4
-	MOVL   R10, R9
-	VXORPS Z0, Z0, Z0
-	TESTQ  DX, DX
-	JZ     im2col_done
+// func im2colTap_avx512(out []float32, in []float32, shift int, masks []uint16, tail uint16)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·im2colTap_avx512(SB), NOSPLIT, $0-82
+	MOVQ out_base+0(FP), AX
+	MOVQ out_len+8(FP), DX
+	MOVQ in_base+24(FP), CX
+	MOVQ shift+48(FP), BX
+	LEAQ (CX)(BX*4), CX
+	MOVQ masks_base+56(FP), BX
+	MOVQ masks_len+64(FP), SI
+	XORQ DI, DI
+	XORQ R8, R8
+	SHRQ $0x04, DX
+	JZ   im2col_tail
 
-im2col_img:
-	XORQ R10, R10
+im2col_loop:
+	KMOVW     (BX)(DI*2), K1
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS   Z0, (AX)
+	ADDQ      $0x40, AX
+	ADDQ      $0x40, CX
+	INCQ      DI
+	CMPQ      DI, SI
+	CMOVQEQ   R8, DI
+	DECQ      DX
+	JNZ       im2col_loop
 
-im2col_row:
-	LEAQ      -1(R10)(R8*1), R11
-	CMPQ      R11, BX
-	JAE       im2col_pad
-	IMULQ     SI, R11
-	ADDQ      CX, R11
-	VMOVUPS.Z (R11), K1, Z1
-	VMOVUPS   Z1, K3, (AX)
-	TESTQ     R9, R9
-	JZ        im2col_next
-	VMOVUPS.Z 64(R11), K2, Z1
-	VMOVUPS   Z1, K4, 64(AX)
-	JMP       im2col_next
-
-im2col_pad:
-	VMOVUPS Z0, K3, (AX)
-	TESTQ   R9, R9
-	JZ      im2col_next
-	VMOVUPS Z0, K4, 64(AX)
-
-im2col_next:
-	ADDQ SI, AX
-	INCQ R10
-	CMPQ R10, BX
-	JB   im2col_row
-	ADDQ DI, CX
-	DECQ DX
-	JNZ  im2col_img
+im2col_tail:
+	MOVWLZX   tail+80(FP), DX
+	TESTL     DX, DX
+	JZ        im2col_done
+	MOVWLZX   (BX)(DI*2), BX
+	ANDL      DX, BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX), K1, Z0
+	KMOVW     DX, K1
+	VMOVUPS   Z0, K1, (AX)
 
 im2col_done:
+	VZEROUPPER
+	RET
+
+// func col2imTap_avx512(dx []float32, g []float32, shift int, masks []uint16, tail uint16)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·col2imTap_avx512(SB), NOSPLIT, $0-82
+	MOVQ g_base+24(FP), AX
+	MOVQ g_len+32(FP), DX
+	MOVQ dx_base+0(FP), CX
+	MOVQ shift+48(FP), BX
+	LEAQ (CX)(BX*4), CX
+	MOVQ masks_base+56(FP), BX
+	MOVQ masks_len+64(FP), SI
+	XORQ DI, DI
+	XORQ R8, R8
+	SHRQ $0x04, DX
+	JZ   col2im_tail
+
+col2im_loop:
+	KMOVW     (BX)(DI*2), K1
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS.Z  (CX), Z0, K1, Z0
+	VMOVUPS   Z0, K1, (CX)
+	ADDQ      $0x40, AX
+	ADDQ      $0x40, CX
+	INCQ      DI
+	CMPQ      DI, SI
+	CMOVQEQ   R8, DI
+	DECQ      DX
+	JNZ       col2im_loop
+
+col2im_tail:
+	MOVWLZX   tail+80(FP), DX
+	TESTL     DX, DX
+	JZ        col2im_done
+	MOVWLZX   (BX)(DI*2), BX
+	ANDL      DX, BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS.Z  (CX), Z0, K1, Z0
+	VMOVUPS   Z0, K1, (CX)
+
+col2im_done:
 	VZEROUPPER
 	RET
 

@@ -244,6 +244,41 @@ func BenchmarkIm2col(b *testing.B) {
 	})
 }
 
+// BenchmarkIm2colChunk unfolds and folds back one chunk of a batch as a training convolution does
+// (nn's conv3x3: as many images as keep the chunk's columns within 512 KiB, images 1… of a batch of
+// 128 so the chunk sits inside the tensor): the layers of the CNN and the residual CNN.
+func BenchmarkIm2colChunk(b *testing.B) {
+	layers := []struct {
+		name    string
+		cin, hw int
+	}{{"cin=32/hw=14", 32, 14}, {"cin=64/hw=14", 64, 14}, {"cin=64/hw=7", 64, 7}, {"cin=128/hw=7", 128, 7}}
+	ewBenchImpls(b, func(b *testing.B) {
+		for _, l := range layers {
+			const batch = 128
+			hw := l.hw * l.hw
+			chunk := max(1, (1<<19)/(l.cin*9*hw*4))
+			r := rand.New(rand.NewPCG(1, 8))
+			src := ewRand(r, l.cin*batch*hw, 1, false)
+			col := ewRand(r, l.cin*9*chunk*hw, 1, false)
+			name := fmt.Sprintf("%s/images=%d", l.name, chunk)
+			b.Run("op=im2col/"+name, func(b *testing.B) {
+				cpu0 := processCPU()
+				for b.Loop() {
+					Im2col3x3Images(col, src, batch, l.cin, l.hw, l.hw, 1, 1+chunk)
+				}
+				reportGBs(b, 40*l.cin*chunk*hw, cpu0)
+			})
+			b.Run("op=col2im/"+name, func(b *testing.B) {
+				cpu0 := processCPU()
+				for b.Loop() {
+					Col2im3x3Images(src, col, batch, l.cin, l.hw, l.hw, 1, 1+chunk)
+				}
+				reportGBs(b, 44*l.cin*chunk*hw, cpu0)
+			})
+		}
+	})
+}
+
 // BenchmarkConv3x3In1Paths compares the two ways to run the first layer (cin = 1, K = 9): the ISA's
 // direct kernel and im2col + GEMM, on one thread and on all.
 func BenchmarkConv3x3In1Paths(b *testing.B) {

@@ -29,34 +29,44 @@ func checkChunk(fn, tensor string, tlen, clen, n, cin, h, w, i0, i1 int) {
 	need(fn, "col", clen, cin*9*(i1-i0)*h*w)
 }
 
-// im2col3x3 unfolds images i0 ≤ img < i1 of src into col, a [cin·9][(i1−i0)·h·w] matrix, one
-// (ci, kh, kw) row at a time with the ISA's tap kernel.
+// im2col3x3 unfolds images i0 ≤ img < i1 of src into col, a [cin·9][(i1−i0)·h·w] matrix, with the
+// ISA's kernel, or one (ci, kh, kw) row at a time with the reference tap.
 func im2col3x3(col, src []float32, n, cin, h, w, i0, i1 int) {
-	m := (i1 - i0) * h * w
 	hw := h * w
-	tap := current.Load().ew.im2colTap
-	if tap == nil {
-		tap = im2colTapRef
+	if cin == 0 || i1 == i0 {
+		return
 	}
+	src = src[i0*hw:]
+	if f := current.Load().ew.im2col; f != nil {
+		f(col, src, cin, n*hw, i1-i0, h, w)
+		return
+	}
+	im2colRef(col, src, cin, n*hw, i1-i0, h, w)
+}
+
+// im2colRef is the spec of the ISA's im2col: the nimg contiguous images at the start of each of cin
+// channels cstride floats apart unfold into col's cin·9 rows, row ci·9+kh·3+kw being that channel's
+// tap (kh, kw) (im2colTapRef).
+func im2colRef(col, src []float32, cin, cstride, nimg, h, w int) {
+	m := nimg * h * w
 	for ci := 0; ci < cin; ci++ {
-		in := src[(ci*n+i0)*hw : (ci*n+i1)*hw]
 		for t := 0; t < 9; t++ {
 			r := ci*9 + t
-			tap(col[r*m:(r+1)*m], in, i1-i0, h, w, hw, t/3, t%3)
+			im2colTapRef(col[r*m:(r+1)*m], src[ci*cstride:ci*cstride+m], nimg, h, w, t/3, t%3)
 		}
 	}
 }
 
-// im2colTapRef is the spec of the tap kernel: for nimg images of h×w, input images istride floats
-// apart, it writes the contiguous output planes
+// im2colTapRef is one tap of im2colRef: for nimg contiguous images of h×w it writes the
+// contiguous output planes
 //
-//	out[(img*h+y)*w+x] = in[img*istride+(y+kh−1)*w+x+kw−1], or 0 where that falls outside the image.
-func im2colTapRef(out, in []float32, nimg, h, w, istride, kh, kw int) {
+//	out[(img*h+y)*w+x] = in[(img*h+y+kh−1)*w+x+kw−1], or 0 where that falls outside the image.
+func im2colTapRef(out, in []float32, nimg, h, w, kh, kw int) {
 	hw := h * w
 	// Output rows y0 ≤ y < y1 read input row y+kh−1; the others are padding.
 	y0, y1 := max(0, 1-kh), min(h, h+1-kh)
 	for img := 0; img < nimg; img++ {
-		in := in[img*istride : img*istride+hw]
+		in := in[img*hw : (img+1)*hw]
 		out := out[img*hw : (img+1)*hw]
 		clear(out[:min(y0, y1)*w])
 		clear(out[y1*w:])
@@ -100,53 +110,76 @@ func Col2im3x3Images(dx, col []float32, n, cin, h, w, i0, i1 int) {
 	col2im3x3(dx, col, n, cin, h, w, i0, i1)
 }
 
-// col2im3x3 adds col, the columns of images i0 ≤ img < i1, into those images of dx.
+// col2im3x3 adds col, the columns of images i0 ≤ img < i1, into those images of dx, with the ISA's
+// kernel, or one (ci, kh, kw) row at a time with the set's add.
 func col2im3x3(dx, col []float32, n, cin, h, w, i0, i1 int) {
-	m := (i1 - i0) * h * w
-	add := current.Load().ew.add
 	hw := h * w
+	if cin == 0 || i1 == i0 {
+		return
+	}
+	dx = dx[i0*hw:]
+	ew := &current.Load().ew
+	if ew.col2im != nil {
+		ew.col2im(dx, col, cin, n*hw, i1-i0, h, w)
+		return
+	}
+	col2imRows(dx, col, cin, n*hw, i1-i0, h, w, ew.add)
+}
+
+// col2imRows is im2colRef's adjoint, with add (a set's dst[i] += src[i]) doing the adds: row
+// ci·9+kh·3+kw of col is added into channel ci's images by col2imTapRows, rows in order. With addRef
+// it is the spec of the ISA's col2im, which must match it bit for bit.
+func col2imRows(dx, col []float32, cin, cstride, nimg, h, w int, add func(dst, src []float32)) {
+	m := nimg * h * w
+	for ci := 0; ci < cin; ci++ {
+		for t := 0; t < 9; t++ {
+			r := ci*9 + t
+			col2imTapRows(dx[ci*cstride:ci*cstride+m], col[r*m:(r+1)*m], nimg, h, w, t/3, t%3, add)
+		}
+	}
+}
+
+// col2imTapRows adds, for nimg contiguous images of h×w,
+//
+//	g[(img*h+y)*w+x] into dx[(img*h+y+kh−1)*w+x+kw−1] where that lies inside the image,
+//
+// with add (a set's dst[i] += src[i]) doing the adds.
+func col2imTapRows(dx, g []float32, nimg, h, w, kh, kw int, add func(dst, src []float32)) {
+	y0, y1 := max(0, 1-kh), min(h, h+1-kh)
+	if y0 >= y1 {
+		return
+	}
 	var buf [64]float32
 	saved := buf[:min(h, len(buf))] // the wrapped-around column, restored after a block add
 	if h > len(buf) {
 		saved = make([]float32, h)
 	}
-	for ci := 0; ci < cin; ci++ {
-		for kh := 0; kh < 3; kh++ {
-			y0, y1 := max(0, 1-kh), min(h, h+1-kh)
-			if y0 >= y1 {
-				continue
+	hw := h * w
+	for img := 0; img < nimg; img++ {
+		d := dx[img*hw : (img+1)*hw]
+		g := g[img*hw : (img+1)*hw]
+		// Mirror of im2colTapRef: one block add of the valid rows, shifted by kw−1. The shift makes
+		// the block also touch one column it must not (padding entries of g land on the neighbouring
+		// row's edge); save that column and put it back, which is exact, unlike subtracting again.
+		s0, rows := (y0+kh-1)*w, y1-y0
+		switch kw {
+		case 0: // d[sy][x−1] += g[y][x]; the wrapped entries are d[sy][w−1], all rows but the last
+			for r := 0; r < rows-1; r++ {
+				saved[r] = d[s0+r*w+w-1]
 			}
-			for kw := 0; kw < 3; kw++ {
-				src := col[(ci*9+kh*3+kw)*m : (ci*9+kh*3+kw+1)*m]
-				for img := 0; img < i1-i0; img++ {
-					d := dx[(ci*n+i0+img)*hw : (ci*n+i0+img+1)*hw]
-					g := src[img*hw : (img+1)*hw]
-					// Mirror of im2col3x3: one block add of the valid rows, shifted by kw−1. The
-					// shift makes the block also touch one column it must not (padding entries of
-					// g land on the neighbouring row's edge); save that column and put it back,
-					// which is exact, unlike subtracting again.
-					s0, rows := (y0+kh-1)*w, y1-y0
-					switch kw {
-					case 0: // d[sy][x−1] += g[y][x]; the wrapped entries are d[sy][w−1], all rows but the last
-						for r := 0; r < rows-1; r++ {
-							saved[r] = d[s0+r*w+w-1]
-						}
-						add(d[s0:s0+rows*w-1], g[y0*w+1:y1*w])
-						for r := 0; r < rows-1; r++ {
-							d[s0+r*w+w-1] = saved[r]
-						}
-					case 1:
-						add(d[s0:s0+rows*w], g[y0*w:y1*w])
-					case 2: // d[sy][x+1] += g[y][x]; the wrapped entries are d[sy][0], all rows but the first
-						for r := 1; r < rows; r++ {
-							saved[r] = d[s0+r*w]
-						}
-						add(d[s0+1:s0+rows*w], g[y0*w:y1*w-1])
-						for r := 1; r < rows; r++ {
-							d[s0+r*w] = saved[r]
-						}
-					}
-				}
+			add(d[s0:s0+rows*w-1], g[y0*w+1:y1*w])
+			for r := 0; r < rows-1; r++ {
+				d[s0+r*w+w-1] = saved[r]
+			}
+		case 1:
+			add(d[s0:s0+rows*w], g[y0*w:y1*w])
+		case 2: // d[sy][x+1] += g[y][x]; the wrapped entries are d[sy][0], all rows but the first
+			for r := 1; r < rows; r++ {
+				saved[r] = d[s0+r*w]
+			}
+			add(d[s0+1:s0+rows*w], g[y0*w:y1*w-1])
+			for r := 1; r < rows; r++ {
+				d[s0+r*w] = saved[r]
 			}
 		}
 	}
