@@ -14,12 +14,13 @@ var (
 		lanes: 8, relu: relu_avx2, reluBack: reluBack_avx2, affine: affine_avx2, affineReLU: affineReLU_avx2,
 		add: add_avx2, sum: sum_avx2, sumSqDev: sumSqDev_avx2, sumDot: sumDot_avx2,
 		bnNorm: bnNorm_avx2, bnBack: bnBack_avx2, adam: adam_avx2,
-	}.kernels(maxPoolAVX2, maxPoolBackAVX2).withWinograd(winogradInAVX2, winogradOutAVX2, winogradAVX2MinFill, winogradAVX2MinTiles)
+	}.kernels(maxPoolAVX2, maxPoolBackAVX2).withIm2col(im2colTaps(im2colTap_avx2), col2imTaps(col2imTap_avx2)).
+		withWinograd(winogradInAVX2, winogradOutAVX2, winogradAVX2MinFill, winogradAVX2MinTiles)
 	ewAVX512 = ewAsmSet{
 		lanes: 16, relu: relu_avx512, reluBack: reluBack_avx512, affine: affine_avx512, affineReLU: affineReLU_avx512,
 		add: add_avx512, sum: sum_avx512, sumSqDev: sumSqDev_avx512, sumDot: sumDot_avx512,
 		bnNorm: bnNorm_avx512, bnBack: bnBack_avx512, adam: adam_avx512,
-	}.kernels(maxPoolAVX512, maxPoolBackAVX512).withConv3x3In1(conv3x3In1_avx512).withIm2col(im2colAVX512, col2imAVX512).
+	}.kernels(maxPoolAVX512, maxPoolBackAVX512).withConv3x3In1(conv3x3In1_avx512).withIm2col(im2colTaps(im2colTap_avx512), col2imTaps(col2imTap_avx512)).
 		withWinograd(winogradInAVX512, winogradOutAVX512, winogradAVX512MinFill, winogradAVX512MinTiles)
 )
 
@@ -45,45 +46,50 @@ func (k ewKernels) withIm2col(im2col func(col, src []float32, cin, cstride, nimg
 	return k
 }
 
-// tapMaxPlane bounds the planes the AVX-512 tap kernels take: their mask tables hold up to h·w
+// tapMaxPlane bounds the planes the tap kernels take: their mask tables hold up to h·w
 // entries a tap; larger planes run the reference.
 const tapMaxPlane = 4096
 
-// im2colAVX512 runs each of a chunk's cin·9 rows through the tap kernel. The slicing checks the
-// bounds the kernel relies on (its mask table keeps every access inside the run it is given).
-func im2colAVX512(col, src []float32, cin, cstride, nimg, h, w int) {
-	hw := h * w
-	if hw > tapMaxPlane {
-		im2colRef(col, src, cin, cstride, nimg, h, w)
-		return
-	}
-	m := nimg * hw
-	tm := tapMasksFor(h, w)
-	tail := uint16(1)<<(m%16) - 1
-	for ci := 0; ci < cin; ci++ {
-		in := src[ci*cstride : ci*cstride+m]
-		for t := 0; t < 9; t++ {
-			r := ci*9 + t
-			im2colTap_avx512(col[r*m:(r+1)*m], in, (t/3-1)*w+t%3-1, tm.masks[t], tail)
+// im2colTaps is a set's im2col over its tap kernel: each of a chunk's cin·9 rows is one call. The
+// slicing checks the bounds the kernel relies on (its mask table keeps every access inside the run
+// it is given).
+func im2colTaps(tap func(out, in []float32, shift int, masks []uint16, tail uint16)) func(col, src []float32, cin, cstride, nimg, h, w int) {
+	return func(col, src []float32, cin, cstride, nimg, h, w int) {
+		hw := h * w
+		if hw > tapMaxPlane {
+			im2colRef(col, src, cin, cstride, nimg, h, w)
+			return
+		}
+		m := nimg * hw
+		tm := tapMasksFor(h, w)
+		tail := uint16(1)<<(m%16) - 1
+		for ci := 0; ci < cin; ci++ {
+			in := src[ci*cstride : ci*cstride+m]
+			for t := 0; t < 9; t++ {
+				r := ci*9 + t
+				tap(col[r*m:(r+1)*m], in, (t/3-1)*w+t%3-1, tm.masks[t], tail)
+			}
 		}
 	}
 }
 
-// col2imAVX512 is im2colAVX512's adjoint, the rows added in the same order as col2imRows adds them.
-func col2imAVX512(dx, col []float32, cin, cstride, nimg, h, w int) {
-	hw := h * w
-	if hw > tapMaxPlane {
-		col2imRows(dx, col, cin, cstride, nimg, h, w, addRef)
-		return
-	}
-	m := nimg * hw
-	tm := tapMasksFor(h, w)
-	tail := uint16(1)<<(m%16) - 1
-	for ci := 0; ci < cin; ci++ {
-		d := dx[ci*cstride : ci*cstride+m]
-		for t := 0; t < 9; t++ {
-			r := ci*9 + t
-			col2imTap_avx512(d, col[r*m:(r+1)*m], (t/3-1)*w+t%3-1, tm.masks[t], tail)
+// col2imTaps is im2colTaps' adjoint, the rows added in the order col2imRows adds them.
+func col2imTaps(tap func(dx, g []float32, shift int, masks []uint16, tail uint16)) func(dx, col []float32, cin, cstride, nimg, h, w int) {
+	return func(dx, col []float32, cin, cstride, nimg, h, w int) {
+		hw := h * w
+		if hw > tapMaxPlane {
+			col2imRows(dx, col, cin, cstride, nimg, h, w, addRef)
+			return
+		}
+		m := nimg * hw
+		tm := tapMasksFor(h, w)
+		tail := uint16(1)<<(m%16) - 1
+		for ci := 0; ci < cin; ci++ {
+			d := dx[ci*cstride : ci*cstride+m]
+			for t := 0; t < 9; t++ {
+				r := ci*9 + t
+				tap(d, col[r*m:(r+1)*m], (t/3-1)*w+t%3-1, tm.masks[t], tail)
+			}
 		}
 	}
 }

@@ -112,6 +112,30 @@ func maxPool_avx2(dst []float32, idx []uint8, src []float32, rows int, h int, w 
 // caller. h ≥ 2, w ≥ 2, rows ≥ 1.
 func maxPoolBack_avx2(dx []float32, dy []float32, idx []uint8, rows int, h int, w int)
 
+// im2colTap_avx2 writes in shifted by shift floats into out, zero where the periodic mask
+// is clear, with n = len(out) and tail = (1<<(n%16))−1 (0 when n%16 = 0):
+//
+//	for p := range out {
+//		v := float32(0)
+//		if masks[p/16%len(masks)]>>(p%16)&1 != 0 {
+//			v = in[p+shift]
+//		}
+//		out[p] = v
+//	}
+func im2colTap_avx2(out []float32, in []float32, shift int, masks []uint16, tail uint16)
+
+// col2imTap_avx2 adds g into dx shifted by shift floats where the periodic mask says so,
+// with n = len(g) and tail = (1<<(n%16))−1 (0 when n%16 = 0):
+//
+//	for p := range g {
+//		if masks[p/16%len(masks)]>>(p%16)&1 != 0 {
+//			dx[p+shift] += g[p]
+//		}
+//	}
+//
+// No other float of dx is read or written.
+func col2imTap_avx2(dx []float32, g []float32, shift int, masks []uint16, tail uint16)
+
 // winogradIn_avx2 is winogradInRef for planes ≥ 1, xstride ≥ 0, h ≥ 1, 1 ≤ w ≤ 15, th ≥ 1,
 // 1 ≤ tw ≤ 8, where no two of its stores overlap. For every plane p, tile (ty, tx) of the th×tw
 // grid, in the reference's order of operations:

@@ -820,6 +820,152 @@ maxPoolBack_avx2_same:
 	VZEROUPPER
 	RET
 
+// func im2colTap_avx2(out []float32, in []float32, shift int, masks []uint16, tail uint16)
+// Requires: AVX, AVX2, CMOV
+TEXT ·im2colTap_avx2(SB), NOSPLIT, $0-82
+	MOVQ    out_base+0(FP), AX
+	MOVQ    out_len+8(FP), DX
+	MOVQ    in_base+24(FP), CX
+	MOVQ    shift+48(FP), BX
+	LEAQ    (CX)(BX*4), CX
+	MOVQ    masks_base+56(FP), BX
+	MOVQ    masks_len+64(FP), SI
+	VMOVDQU tapLaneBits_avx2<>+0(SB), Y0
+	VMOVDQU tapLaneBits_avx2<>+32(SB), Y1
+	XORQ    DI, DI
+	XORQ    R8, R8
+	SHRQ    $0x04, DX
+	JZ      im2col_tail
+
+im2col_loop:
+	MOVWQZX      (BX)(DI*2), R9
+	VMOVD        R9, X2
+	VPBROADCASTD X2, Y2
+	VPAND        Y1, Y2, Y3
+	VPCMPEQD     Y1, Y3, Y3
+	VPAND        Y0, Y2, Y2
+	VPCMPEQD     Y0, Y2, Y2
+	VMASKMOVPS   (CX), Y2, Y2
+	VMASKMOVPS   32(CX), Y3, Y3
+	VMOVUPS      Y2, (AX)
+	VMOVUPS      Y3, 32(AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	INCQ         DI
+	CMPQ         DI, SI
+	CMOVQEQ      R8, DI
+	DECQ         DX
+	JNZ          im2col_loop
+
+im2col_tail:
+	MOVWLZX      tail+80(FP), DX
+	TESTL        DX, DX
+	JZ           im2col_done
+	MOVWQZX      (BX)(DI*2), BX
+	ANDL         DX, BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Y2
+	VPAND        Y1, Y2, Y3
+	VPCMPEQD     Y1, Y3, Y3
+	VPAND        Y0, Y2, Y2
+	VPCMPEQD     Y0, Y2, Y2
+	VMASKMOVPS   (CX), Y2, Y2
+	VMASKMOVPS   32(CX), Y3, Y3
+	VMOVD        DX, X4
+	VPBROADCASTD X4, Y4
+	VPAND        Y1, Y4, Y5
+	VPCMPEQD     Y1, Y5, Y5
+	VPAND        Y0, Y4, Y4
+	VPCMPEQD     Y0, Y4, Y4
+	VMASKMOVPS   Y2, Y4, (AX)
+	VMASKMOVPS   Y3, Y5, 32(AX)
+
+im2col_done:
+	VZEROUPPER
+	RET
+
+DATA tapLaneBits_avx2<>+0(SB)/4, $0x00000001
+DATA tapLaneBits_avx2<>+4(SB)/4, $0x00000002
+DATA tapLaneBits_avx2<>+8(SB)/4, $0x00000004
+DATA tapLaneBits_avx2<>+12(SB)/4, $0x00000008
+DATA tapLaneBits_avx2<>+16(SB)/4, $0x00000010
+DATA tapLaneBits_avx2<>+20(SB)/4, $0x00000020
+DATA tapLaneBits_avx2<>+24(SB)/4, $0x00000040
+DATA tapLaneBits_avx2<>+28(SB)/4, $0x00000080
+DATA tapLaneBits_avx2<>+32(SB)/4, $0x00000100
+DATA tapLaneBits_avx2<>+36(SB)/4, $0x00000200
+DATA tapLaneBits_avx2<>+40(SB)/4, $0x00000400
+DATA tapLaneBits_avx2<>+44(SB)/4, $0x00000800
+DATA tapLaneBits_avx2<>+48(SB)/4, $0x00001000
+DATA tapLaneBits_avx2<>+52(SB)/4, $0x00002000
+DATA tapLaneBits_avx2<>+56(SB)/4, $0x00004000
+DATA tapLaneBits_avx2<>+60(SB)/4, $0x00008000
+GLOBL tapLaneBits_avx2<>(SB), RODATA|NOPTR, $64
+
+// func col2imTap_avx2(dx []float32, g []float32, shift int, masks []uint16, tail uint16)
+// Requires: AVX, AVX2, CMOV
+TEXT ·col2imTap_avx2(SB), NOSPLIT, $0-82
+	MOVQ    g_base+24(FP), AX
+	MOVQ    g_len+32(FP), DX
+	MOVQ    dx_base+0(FP), CX
+	MOVQ    shift+48(FP), BX
+	LEAQ    (CX)(BX*4), CX
+	MOVQ    masks_base+56(FP), BX
+	MOVQ    masks_len+64(FP), SI
+	VMOVDQU tapLaneBits_avx2<>+0(SB), Y0
+	VMOVDQU tapLaneBits_avx2<>+32(SB), Y1
+	XORQ    DI, DI
+	XORQ    R8, R8
+	SHRQ    $0x04, DX
+	JZ      col2im_tail
+
+col2im_loop:
+	MOVWQZX      (BX)(DI*2), R9
+	VMOVD        R9, X2
+	VPBROADCASTD X2, Y2
+	VPAND        Y1, Y2, Y3
+	VPCMPEQD     Y1, Y3, Y3
+	VPAND        Y0, Y2, Y2
+	VPCMPEQD     Y0, Y2, Y2
+	VMASKMOVPS   (CX), Y2, Y4
+	VMASKMOVPS   32(CX), Y3, Y5
+	VADDPS       (AX), Y4, Y4
+	VADDPS       32(AX), Y5, Y5
+	VMASKMOVPS   Y4, Y2, (CX)
+	VMASKMOVPS   Y5, Y3, 32(CX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	INCQ         DI
+	CMPQ         DI, SI
+	CMOVQEQ      R8, DI
+	DECQ         DX
+	JNZ          col2im_loop
+
+col2im_tail:
+	MOVWLZX      tail+80(FP), DX
+	TESTL        DX, DX
+	JZ           col2im_done
+	MOVWQZX      (BX)(DI*2), BX
+	ANDL         DX, BX
+	VMOVD        BX, X2
+	VPBROADCASTD X2, Y2
+	VPAND        Y1, Y2, Y3
+	VPCMPEQD     Y1, Y3, Y3
+	VPAND        Y0, Y2, Y2
+	VPCMPEQD     Y0, Y2, Y2
+	VMASKMOVPS   (AX), Y2, Y0
+	VMASKMOVPS   32(AX), Y3, Y1
+	VMASKMOVPS   (CX), Y2, Y4
+	VMASKMOVPS   32(CX), Y3, Y5
+	VADDPS       Y0, Y4, Y4
+	VADDPS       Y1, Y5, Y5
+	VMASKMOVPS   Y4, Y2, (CX)
+	VMASKMOVPS   Y5, Y3, 32(CX)
+
+col2im_done:
+	VZEROUPPER
+	RET
+
 DATA winograd_prefix_avx2<>+0(SB)/4, $0xffffffff
 DATA winograd_prefix_avx2<>+4(SB)/4, $0xffffffff
 DATA winograd_prefix_avx2<>+8(SB)/4, $0xffffffff

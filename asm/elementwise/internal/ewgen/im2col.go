@@ -3,6 +3,7 @@ package ewgen
 import (
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/simdnn/simdnn/asm/internal/gen"
 )
@@ -19,18 +20,25 @@ import (
 // Masked-off lanes do not fault, so the shifted address may lie before the run's first float or past
 // its last where the mask says padding: the wrapper guarantees that every set bit addresses inside
 // the slice.
+//
+// AVX2 has no mask registers: its kernels expand each 16-bit table entry into two 8-lane vector masks
+// (broadcast, AND with each lane's bit, compare) for VMASKMOVPS, which does not fault on masked-off
+// lanes either. im2col stores whole vectors (the zeros are wanted); col2im stores through the mask.
 func Im2colTap(isa gen.ISA) {
-	if isa.Lanes != 16 {
+	if isa.Lanes == 8 {
+		tapKernelAVX2(false)
+		tapKernelAVX2(true)
 		return
 	}
 	tapKernel(false)
 	tapKernel(true)
 }
 
-func tapKernel(adjoint bool) {
+// tapDoc writes the kernels' doc comment, the spec the Go tests hold them to.
+func tapDoc(isa string, adjoint bool) {
 	if adjoint {
-		TEXT("col2imTap_avx512", NOSPLIT, "func(dx, g []float32, shift int, masks []uint16, tail uint16)")
-		Doc("col2imTap_avx512 adds g into dx shifted by shift floats where the periodic mask says so,",
+		TEXT("col2imTap_"+isa, NOSPLIT, "func(dx, g []float32, shift int, masks []uint16, tail uint16)")
+		Doc("col2imTap_"+isa+" adds g into dx shifted by shift floats where the periodic mask says so,",
 			"with n = len(g) and tail = (1<<(n%16))−1 (0 when n%16 = 0):",
 			"",
 			"	for p := range g {",
@@ -40,21 +48,25 @@ func tapKernel(adjoint bool) {
 			"	}",
 			"",
 			"No other float of dx is read or written.")
-	} else {
-		TEXT("im2colTap_avx512", NOSPLIT, "func(out, in []float32, shift int, masks []uint16, tail uint16)")
-		Doc("im2colTap_avx512 writes in shifted by shift floats into out, zero where the periodic mask",
-			"is clear, with n = len(out) and tail = (1<<(n%16))−1 (0 when n%16 = 0):",
-			"",
-			"	for p := range out {",
-			"		v := float32(0)",
-			"		if masks[p/16%len(masks)]>>(p%16)&1 != 0 {",
-			"			v = in[p+shift]",
-			"		}",
-			"		out[p] = v",
-			"	}")
+		return
 	}
-	// run: the contiguous side (out, or g), indexed by p; shifted: in or dx, indexed by p + shift.
-	var run, shifted, n = GP64(), GP64(), GP64()
+	TEXT("im2colTap_"+isa, NOSPLIT, "func(out, in []float32, shift int, masks []uint16, tail uint16)")
+	Doc("im2colTap_"+isa+" writes in shifted by shift floats into out, zero where the periodic mask",
+		"is clear, with n = len(out) and tail = (1<<(n%16))−1 (0 when n%16 = 0):",
+		"",
+		"	for p := range out {",
+		"		v := float32(0)",
+		"		if masks[p/16%len(masks)]>>(p%16)&1 != 0 {",
+		"			v = in[p+shift]",
+		"		}",
+		"		out[p] = v",
+		"	}")
+}
+
+// tapArgs loads the arguments both ISAs' kernels share: the contiguous side (out, or g) indexed by
+// p, the shifted side (in, or dx) already moved by shift, n, the table and its period.
+func tapArgs(adjoint bool) (run, shifted, n, tab, period reg.GPVirtual) {
+	run, shifted, n = GP64(), GP64(), GP64()
 	if adjoint {
 		Load(Param("g").Base(), run)
 		Load(Param("g").Len(), n)
@@ -66,8 +78,102 @@ func tapKernel(adjoint bool) {
 	}
 	shift := Load(Param("shift"), GP64())
 	LEAQ(Mem{Base: shifted, Index: shift, Scale: 4}, shifted)
-	tab := Load(Param("masks").Base(), GP64())
-	period := Load(Param("masks").Len(), GP64())
+	tab, period = GP64(), GP64()
+	Load(Param("masks").Base(), tab)
+	Load(Param("masks").Len(), period)
+	return run, shifted, n, tab, period
+}
+
+func tapKernelAVX2(adjoint bool) {
+	tapDoc("avx2", adjoint)
+	run, shifted, n, tab, period := tapArgs(adjoint)
+	var lane [16]uint32
+	for i := range lane {
+		lane[i] = 1 << i
+	}
+	bits := table("tapLaneBits_avx2", 4, lane[:])
+	bitsLo, bitsHi := YMM(), YMM()
+	VMOVDQU(bits, bitsLo)
+	VMOVDQU(bits.Offset(32), bitsHi)
+	// expand turns the 16-bit mask in r into the two halves' vector masks.
+	expand := func(r reg.GPVirtual, m0, m1 reg.VecVirtual) {
+		x := XMM()
+		VMOVD(r.As32(), x)
+		VPBROADCASTD(x, m0)
+		VPAND(bitsHi, m0, m1)
+		VPCMPEQD(bitsHi, m1, m1)
+		VPAND(bitsLo, m0, m0)
+		VPCMPEQD(bitsLo, m0, m0)
+	}
+	t := GP64()
+	XORQ(t, t)
+	zero := GP64()
+	XORQ(zero, zero)
+	m0, m1, v0, v1, w0, w1 := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+	vecs := GP64()
+	MOVQ(n, vecs)
+	SHRQ(Imm(4), vecs)
+	JZ(LabelRef(tapLabel(adjoint, "tail")))
+
+	Label(tapLabel(adjoint, "loop"))
+	r := GP64()
+	MOVWQZX(Mem{Base: tab, Index: t, Scale: 2}, r)
+	expand(r, m0, m1)
+	if adjoint {
+		VMASKMOVPS(Mem{Base: shifted}, m0, w0)
+		VMASKMOVPS(Mem{Base: shifted, Disp: 32}, m1, w1)
+		VADDPS(Mem{Base: run}, w0, w0)
+		VADDPS(Mem{Base: run, Disp: 32}, w1, w1)
+		VMASKMOVPS(w0, m0, Mem{Base: shifted})
+		VMASKMOVPS(w1, m1, Mem{Base: shifted, Disp: 32})
+	} else {
+		VMASKMOVPS(Mem{Base: shifted}, m0, v0)
+		VMASKMOVPS(Mem{Base: shifted, Disp: 32}, m1, v1)
+		VMOVUPS(v0, Mem{Base: run})
+		VMOVUPS(v1, Mem{Base: run, Disp: 32})
+	}
+	ADDQ(Imm(64), run)
+	ADDQ(Imm(64), shifted)
+	INCQ(t)
+	CMPQ(t, period)
+	CMOVQEQ(zero, t)
+	DECQ(vecs)
+	JNZ(LabelRef(tapLabel(adjoint, "loop")))
+
+	Label(tapLabel(adjoint, "tail")) // the last n%16 floats: the table's mask cut to them
+	tail := GP64()
+	Load(Param("tail"), tail.As32())
+	TESTL(tail.As32(), tail.As32())
+	JZ(LabelRef(tapLabel(adjoint, "done")))
+	m := GP64()
+	MOVWQZX(Mem{Base: tab, Index: t, Scale: 2}, m)
+	ANDL(tail.As32(), m.As32())
+	expand(m, m0, m1)
+	if adjoint {
+		VMASKMOVPS(Mem{Base: run}, m0, v0)
+		VMASKMOVPS(Mem{Base: run, Disp: 32}, m1, v1)
+		VMASKMOVPS(Mem{Base: shifted}, m0, w0)
+		VMASKMOVPS(Mem{Base: shifted, Disp: 32}, m1, w1)
+		VADDPS(v0, w0, w0)
+		VADDPS(v1, w1, w1)
+		VMASKMOVPS(w0, m0, Mem{Base: shifted})
+		VMASKMOVPS(w1, m1, Mem{Base: shifted, Disp: 32})
+	} else {
+		VMASKMOVPS(Mem{Base: shifted}, m0, v0)
+		VMASKMOVPS(Mem{Base: shifted, Disp: 32}, m1, v1)
+		s0, s1 := YMM(), YMM()
+		expand(tail, s0, s1) // stores the whole tail, zeros included
+		VMASKMOVPS(v0, s0, Mem{Base: run})
+		VMASKMOVPS(v1, s1, Mem{Base: run, Disp: 32})
+	}
+	Label(tapLabel(adjoint, "done"))
+	VZEROUPPER()
+	RET()
+}
+
+func tapKernel(adjoint bool) {
+	tapDoc("avx512", adjoint)
+	run, shifted, n, tab, period := tapArgs(adjoint)
 	t := GP64() // index into masks: vector number mod period
 	XORQ(t, t)
 	zero := GP64()
