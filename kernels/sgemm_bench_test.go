@@ -17,6 +17,10 @@ var gemmBenchShapes = [][3]int{
 	{128, 6272, 576},
 	{128, 256, 1152},
 	{128, 512, 784},
+	// One training chunk's forward product (nn's conv3x3): a 14×14 image (n = 196 leaves a 4-column
+	// last panel) and two 7×7 images (n = 98: 2 columns).
+	{64, 196, 576},
+	{128, 98, 1152},
 }
 
 // sgemmBenchImpl is one SGEMM under benchmark: ours per kernel set, or a foreign library
