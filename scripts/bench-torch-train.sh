@@ -11,6 +11,8 @@
 #   BASE=a48d2e5 MODELS=resnet scripts/bench-torch-train.sh
 #   ROUNDS=6 BENCHTIME=1 OUT=/tmp/bt scripts/bench-torch-train.sh
 #
+# With BASE it also prints the per-round ratios' median: see the end.
+#
 # Needs /usr/bin/python3 with torch (make setup-compare). Writes $OUT/train-*.txt.
 set -eu
 OUT=${OUT:-out}
@@ -65,3 +67,20 @@ if [ -n "$BASE" ]; then
 	files="$files $OUT/train-simdnn-base.txt"
 fi
 $GO run golang.org/x/perf/cmd/benchstat -table '' -col /impl $files "$OUT/train-simdnn.txt"
+
+# With BASE, the rounds also pair up: round i's two runs of ours ran back to back, so their ratio
+# cancels the host's slow minutes that benchstat's unpaired test counts as noise. Per model: the
+# median of the per-round ratios HEAD/BASE and in how many rounds HEAD was faster.
+if [ -n "$BASE" ]; then
+	echo
+	echo "paired by round, $head / $BASE (sec/op):"
+	for m in $MODELS; do
+		pick() { awk -v m="model=$m/" 'index($1, m) && $4 == "ns/op" { print $3 }' "$1"; }
+		pick "$tmp/head.raw" >"$tmp/h.$m"
+		pick "$tmp/base.raw" >"$tmp/b.$m"
+		paste "$tmp/h.$m" "$tmp/b.$m" | awk '{ print $1 / $2 }' | sort -g | awk -v m="$m" '
+			{ r[NR] = $1; if ($1 < 1) w++ }
+			END { med = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+			      printf "  %-7s median ratio %.3f (%+.1f%%), faster in %d of %d rounds\n", m, med, 100 * (med - 1), w, NR }'
+	done
+fi
