@@ -227,19 +227,31 @@ func TestAblationEvidence(t *testing.T) {
 	if k := kept[8]; k[0] != 64 || math.Round(k[1]*1e4) != 9473 {
 		t.Errorf("%s, patience 8: kept epoch %v at %.4f; the README says 64 at 94.73%%", best, k[0], k[1])
 	}
-	// "… and 94.62% on seed 3": the best recipe's committed seeds (row 25, seed 1, was lost) both
-	// reach 94.5%.
-	const seed3 = "52-resnet-regularized66-seed3"
-	i = slices.IndexFunc(a.Rows, func(r AblationRow) bool { return r.Name == seed3 })
-	if i < 0 {
-		t.Fatalf("no row %s", seed3)
-	}
-	if r := a.Rows[i]; r.Seed != 3 || r.EpochsRun != 66 || math.Round(r.TestAcc*1e4) != 9462 {
-		t.Errorf("%s: seed %d, %d epochs, test %.4f; the README says seed 3, 66 epochs, 94.62%%", seed3, r.Seed, r.EpochsRun, r.TestAcc)
+	// "… and 94.62% on seed 3", and seed 1 (row 25) re-run at a later build to the lost original's
+	// 94.64% and val 94.58%: the best recipe reaches 94.5% on all three seeds.
+	for _, want := range []struct {
+		name      string
+		seed      int64
+		test, val float64
+	}{
+		{"52-resnet-regularized66-seed3", 3, 0.9462, 0.9482},
+		{"25-resnet-regularized66", 1, 0.9464, 0.9458},
+	} {
+		i = slices.IndexFunc(a.Rows, func(r AblationRow) bool { return r.Name == want.name })
+		if i < 0 {
+			t.Fatalf("no row %s", want.name)
+		}
+		r := a.Rows[i]
+		if r.Seed != want.seed || r.EpochsRun != 66 || math.Round(r.TestAcc*1e4) != math.Round(want.test*1e4) ||
+			math.Round(r.ValAcc*1e4) != math.Round(want.val*1e4) {
+			t.Errorf("%s: seed %d, %d epochs, test %.4f, val %.4f; the README says seed %d, 66 epochs, test %.4f, val %.4f",
+				want.name, r.Seed, r.EpochsRun, r.TestAcc, r.ValAcc, want.seed, want.test, want.val)
+		}
 	}
 	s = spread("66 epochs, lr 0.003, one-cycle schedule, crop+flip augmentation, random erasing (p 0.5), label smoothing 0.1, AdamW weight decay 0.05")
-	if len(s.Seeds) != 2 || s.Min < 0.945 || math.Round(s.Mean*1e4) != 9471 {
-		t.Errorf("best recipe: seeds %v, mean %.4f, min %.4f; the README says seeds 2 and 3 (94.71%%), each ≥ 94.5%%", s.Seeds, s.Mean, s.Min)
+	if !slices.Equal(s.Seeds, []int64{1, 2, 3}) || s.Min < 0.945 || math.Round(s.Mean*1e4) != 9469 || math.Round(s.SD*1e4) != 10 {
+		t.Errorf("best recipe: seeds %v, mean %.4f, SD %.4f, min %.4f; the README says seeds 1–3, 94.69%%, SD 0.10, each ≥ 94.5%%",
+			s.Seeds, s.Mean, s.SD, s.Min)
 	}
 }
 
