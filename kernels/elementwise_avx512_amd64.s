@@ -1263,12 +1263,12 @@ im2col_tail:
 	MOVWLZX   tail+80(FP), DX
 	TESTL     DX, DX
 	JZ        im2col_done
-	MOVWLZX   (BX)(DI*2), BX
+	MOVWQZX   (BX)(DI*2), BX
 	ANDL      DX, BX
 	KMOVW     BX, K1
+	KMOVW     DX, K2
 	VMOVUPS.Z (CX), K1, Z0
-	KMOVW     DX, K1
-	VMOVUPS   Z0, K1, (AX)
+	VMOVUPS   Z0, K2, (AX)
 
 im2col_done:
 	VZEROUPPER
@@ -1306,7 +1306,7 @@ col2im_tail:
 	MOVWLZX   tail+80(FP), DX
 	TESTL     DX, DX
 	JZ        col2im_done
-	MOVWLZX   (BX)(DI*2), BX
+	MOVWQZX   (BX)(DI*2), BX
 	ANDL      DX, BX
 	KMOVW     BX, K1
 	VMOVUPS.Z (AX), K1, Z0

@@ -84,6 +84,43 @@ func tapArgs(adjoint bool) (run, shifted, n, tab, period reg.GPVirtual) {
 	return run, shifted, n, tab, period
 }
 
+// tapLoop emits the loop both ISAs' kernels share around their moves: step moves the 16 floats at
+// run and shifted under the table entry at entry (a uint16 in memory); last moves the last n%16, with
+// m the entry already cut to them and tail their mask (both in the low 16 bits).
+func tapLoop(adjoint bool, run, shifted, n, tab, period reg.GPVirtual, step func(entry Mem), last func(m, tail reg.GPVirtual)) {
+	t := GP64() // index into masks: vector number mod period
+	XORQ(t, t)
+	zero := GP64()
+	XORQ(zero, zero)
+	vecs := GP64()
+	MOVQ(n, vecs)
+	SHRQ(Imm(4), vecs)
+	JZ(LabelRef(tapLabel(adjoint, "tail")))
+
+	Label(tapLabel(adjoint, "loop"))
+	step(Mem{Base: tab, Index: t, Scale: 2})
+	ADDQ(Imm(64), run)
+	ADDQ(Imm(64), shifted)
+	INCQ(t)
+	CMPQ(t, period)
+	CMOVQEQ(zero, t)
+	DECQ(vecs)
+	JNZ(LabelRef(tapLabel(adjoint, "loop")))
+
+	Label(tapLabel(adjoint, "tail"))
+	tail := GP64()
+	Load(Param("tail"), tail.As32())
+	TESTL(tail.As32(), tail.As32())
+	JZ(LabelRef(tapLabel(adjoint, "done")))
+	m := GP64()
+	MOVWQZX(Mem{Base: tab, Index: t, Scale: 2}, m)
+	ANDL(tail.As32(), m.As32())
+	last(m, tail)
+	Label(tapLabel(adjoint, "done"))
+	VZEROUPPER()
+	RET()
+}
+
 func tapKernelAVX2(adjoint bool) {
 	tapDoc("avx2", adjoint)
 	run, shifted, n, tab, period := tapArgs(adjoint)
@@ -105,60 +142,38 @@ func tapKernelAVX2(adjoint bool) {
 		VPAND(bitsLo, m0, m0)
 		VPCMPEQD(bitsLo, m0, m0)
 	}
-	t := GP64()
-	XORQ(t, t)
-	zero := GP64()
-	XORQ(zero, zero)
 	m0, m1, v0, v1, w0, w1 := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
-	vecs := GP64()
-	MOVQ(n, vecs)
-	SHRQ(Imm(4), vecs)
-	JZ(LabelRef(tapLabel(adjoint, "tail")))
-
-	Label(tapLabel(adjoint, "loop"))
-	r := GP64()
-	MOVWQZX(Mem{Base: tab, Index: t, Scale: 2}, r)
-	expand(r, m0, m1)
-	if adjoint {
-		VMASKMOVPS(Mem{Base: shifted}, m0, w0)
-		VMASKMOVPS(Mem{Base: shifted, Disp: 32}, m1, w1)
-		VADDPS(Mem{Base: run}, w0, w0)
-		VADDPS(Mem{Base: run, Disp: 32}, w1, w1)
-		VMASKMOVPS(w0, m0, Mem{Base: shifted})
-		VMASKMOVPS(w1, m1, Mem{Base: shifted, Disp: 32})
-	} else {
+	step := func(entry Mem) {
+		r := GP64()
+		MOVWQZX(entry, r)
+		expand(r, m0, m1)
+		if adjoint {
+			VMASKMOVPS(Mem{Base: shifted}, m0, w0)
+			VMASKMOVPS(Mem{Base: shifted, Disp: 32}, m1, w1)
+			VADDPS(Mem{Base: run}, w0, w0)
+			VADDPS(Mem{Base: run, Disp: 32}, w1, w1)
+			VMASKMOVPS(w0, m0, Mem{Base: shifted})
+			VMASKMOVPS(w1, m1, Mem{Base: shifted, Disp: 32})
+			return
+		}
 		VMASKMOVPS(Mem{Base: shifted}, m0, v0)
 		VMASKMOVPS(Mem{Base: shifted, Disp: 32}, m1, v1)
 		VMOVUPS(v0, Mem{Base: run})
 		VMOVUPS(v1, Mem{Base: run, Disp: 32})
 	}
-	ADDQ(Imm(64), run)
-	ADDQ(Imm(64), shifted)
-	INCQ(t)
-	CMPQ(t, period)
-	CMOVQEQ(zero, t)
-	DECQ(vecs)
-	JNZ(LabelRef(tapLabel(adjoint, "loop")))
-
-	Label(tapLabel(adjoint, "tail")) // the last n%16 floats: the table's mask cut to them
-	tail := GP64()
-	Load(Param("tail"), tail.As32())
-	TESTL(tail.As32(), tail.As32())
-	JZ(LabelRef(tapLabel(adjoint, "done")))
-	m := GP64()
-	MOVWQZX(Mem{Base: tab, Index: t, Scale: 2}, m)
-	ANDL(tail.As32(), m.As32())
-	expand(m, m0, m1)
-	if adjoint {
-		VMASKMOVPS(Mem{Base: run}, m0, v0)
-		VMASKMOVPS(Mem{Base: run, Disp: 32}, m1, v1)
-		VMASKMOVPS(Mem{Base: shifted}, m0, w0)
-		VMASKMOVPS(Mem{Base: shifted, Disp: 32}, m1, w1)
-		VADDPS(v0, w0, w0)
-		VADDPS(v1, w1, w1)
-		VMASKMOVPS(w0, m0, Mem{Base: shifted})
-		VMASKMOVPS(w1, m1, Mem{Base: shifted, Disp: 32})
-	} else {
+	last := func(m, tail reg.GPVirtual) {
+		expand(m, m0, m1)
+		if adjoint { // g too is read only where the mask says: past its end there is nothing
+			VMASKMOVPS(Mem{Base: run}, m0, v0)
+			VMASKMOVPS(Mem{Base: run, Disp: 32}, m1, v1)
+			VMASKMOVPS(Mem{Base: shifted}, m0, w0)
+			VMASKMOVPS(Mem{Base: shifted, Disp: 32}, m1, w1)
+			VADDPS(v0, w0, w0)
+			VADDPS(v1, w1, w1)
+			VMASKMOVPS(w0, m0, Mem{Base: shifted})
+			VMASKMOVPS(w1, m1, Mem{Base: shifted, Disp: 32})
+			return
+		}
 		VMASKMOVPS(Mem{Base: shifted}, m0, v0)
 		VMASKMOVPS(Mem{Base: shifted, Disp: 32}, m1, v1)
 		s0, s1 := YMM(), YMM()
@@ -166,66 +181,44 @@ func tapKernelAVX2(adjoint bool) {
 		VMASKMOVPS(v0, s0, Mem{Base: run})
 		VMASKMOVPS(v1, s1, Mem{Base: run, Disp: 32})
 	}
-	Label(tapLabel(adjoint, "done"))
-	VZEROUPPER()
-	RET()
+	tapLoop(adjoint, run, shifted, n, tab, period, step, last)
 }
 
 func tapKernel(adjoint bool) {
 	tapDoc("avx512", adjoint)
 	run, shifted, n, tab, period := tapArgs(adjoint)
-	t := GP64() // index into masks: vector number mod period
-	XORQ(t, t)
-	zero := GP64()
-	XORQ(zero, zero)
 	k := K()
 	v := ZMM()
-	vecs := GP64()
-	MOVQ(n, vecs)
-	SHRQ(Imm(4), vecs)
-	JZ(LabelRef(tapLabel(adjoint, "tail")))
-
-	Label(tapLabel(adjoint, "loop"))
-	KMOVW(Mem{Base: tab, Index: t, Scale: 2}, k)
-	if adjoint {
-		VMOVUPS_Z(Mem{Base: run}, k, v)
-		VADDPS_Z(Mem{Base: shifted}, v, k, v)
-		VMOVUPS(v, k, Mem{Base: shifted})
-	} else {
+	// move moves the 16 floats under k; im2col stores through ks, or the whole vector when ks is nil.
+	move := func(ks reg.Register) {
+		if adjoint {
+			VMOVUPS_Z(Mem{Base: run}, k, v)
+			VADDPS_Z(Mem{Base: shifted}, v, k, v)
+			VMOVUPS(v, k, Mem{Base: shifted})
+			return
+		}
 		VMOVUPS_Z(Mem{Base: shifted}, k, v)
-		VMOVUPS(v, Mem{Base: run})
-	}
-	ADDQ(Imm(64), run)
-	ADDQ(Imm(64), shifted)
-	INCQ(t)
-	CMPQ(t, period)
-	CMOVQEQ(zero, t)
-	DECQ(vecs)
-	JNZ(LabelRef(tapLabel(adjoint, "loop")))
-
-	Label(tapLabel(adjoint, "tail")) // the last n%16 floats: the table's mask cut to them
-	tail := Load(Param("tail"), GP32())
-	TESTL(tail, tail)
-	JZ(LabelRef(tapLabel(adjoint, "done")))
-	m := GP32()
-	MOVWLZX(Mem{Base: tab, Index: t, Scale: 2}, m)
-	if adjoint {
-		ANDL(tail, m)
-		KMOVW(m, k)
-		VMOVUPS_Z(Mem{Base: run}, k, v)
-		VADDPS_Z(Mem{Base: shifted}, v, k, v)
-		VMOVUPS(v, k, Mem{Base: shifted})
-	} else {
-		ANDL(tail, m) // loads only the valid floats of the tail, and of them only non-padding
-		KMOVW(m, k)
-		VMOVUPS_Z(Mem{Base: shifted}, k, v)
-		ks := K()
-		KMOVW(tail, ks) // stores the whole tail, zeros included
+		if ks == nil {
+			VMOVUPS(v, Mem{Base: run})
+			return
+		}
 		VMOVUPS(v, ks, Mem{Base: run})
 	}
-	Label(tapLabel(adjoint, "done"))
-	VZEROUPPER()
-	RET()
+	step := func(entry Mem) {
+		KMOVW(entry, k)
+		move(nil)
+	}
+	last := func(m, tail reg.GPVirtual) {
+		KMOVW(m.As32(), k)
+		if adjoint {
+			move(nil)
+			return
+		}
+		ks := K()
+		KMOVW(tail.As32(), ks) // stores the whole tail, zeros included
+		move(ks)
+	}
+	tapLoop(adjoint, run, shifted, n, tab, period, step, last)
 }
 
 func tapLabel(adjoint bool, s string) string {
