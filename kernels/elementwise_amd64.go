@@ -50,46 +50,42 @@ func (k ewKernels) withIm2col(im2col func(col, src []float32, cin, cstride, nimg
 // entries a tap; larger planes run the reference.
 const tapMaxPlane = 4096
 
-// im2colTaps is a set's im2col over its tap kernel: each of a chunk's cin·9 rows is one call. The
-// slicing checks the bounds the kernel relies on (its mask table keeps every access inside the run
-// it is given).
+// im2colTaps is a set's im2col over its tap kernel, one call a row of the chunk's columns.
 func im2colTaps(tap func(out, in []float32, shift int, masks []uint16, tail uint16)) func(col, src []float32, cin, cstride, nimg, h, w int) {
 	return func(col, src []float32, cin, cstride, nimg, h, w int) {
-		hw := h * w
-		if hw > tapMaxPlane {
+		if h*w > tapMaxPlane {
 			im2colRef(col, src, cin, cstride, nimg, h, w)
 			return
 		}
-		m := nimg * hw
-		tm := tapMasksFor(h, w)
-		tail := uint16(1)<<(m%16) - 1
-		for ci := 0; ci < cin; ci++ {
-			in := src[ci*cstride : ci*cstride+m]
-			for t := 0; t < 9; t++ {
-				r := ci*9 + t
-				tap(col[r*m:(r+1)*m], in, (t/3-1)*w+t%3-1, tm.masks[t], tail)
-			}
-		}
+		eachTap(col, src, cin, cstride, nimg, h, w, tap)
 	}
 }
 
 // col2imTaps is im2colTaps' adjoint, the rows added in the order col2imRows adds them.
 func col2imTaps(tap func(dx, g []float32, shift int, masks []uint16, tail uint16)) func(dx, col []float32, cin, cstride, nimg, h, w int) {
 	return func(dx, col []float32, cin, cstride, nimg, h, w int) {
-		hw := h * w
-		if hw > tapMaxPlane {
+		if h*w > tapMaxPlane {
 			col2imRows(dx, col, cin, cstride, nimg, h, w, addRef)
 			return
 		}
-		m := nimg * hw
-		tm := tapMasksFor(h, w)
-		tail := uint16(1)<<(m%16) - 1
-		for ci := 0; ci < cin; ci++ {
-			d := dx[ci*cstride : ci*cstride+m]
-			for t := 0; t < 9; t++ {
-				r := ci*9 + t
-				tap(d, col[r*m:(r+1)*m], (t/3-1)*w+t%3-1, tm.masks[t], tail)
-			}
+		eachTap(col, dx, cin, cstride, nimg, h, w, func(row, channel []float32, shift int, masks []uint16, tail uint16) {
+			tap(channel, row, shift, masks, tail)
+		})
+	}
+}
+
+// eachTap calls f for row ci·9+kh·3+kw of col, in order, with the chunk's images of channel ci
+// (cstride floats apart in chans), that tap's shift and mask table, and the run's tail mask. The
+// slicing checks the bounds the tap kernels rely on: their tables keep every access inside the run.
+func eachTap(col, chans []float32, cin, cstride, nimg, h, w int, f func(row, channel []float32, shift int, masks []uint16, tail uint16)) {
+	m := nimg * h * w
+	tm := tapMasksFor(h, w)
+	tail := uint16(1)<<(m%16) - 1
+	for ci := 0; ci < cin; ci++ {
+		channel := chans[ci*cstride : ci*cstride+m]
+		for t := 0; t < 9; t++ {
+			r := ci*9 + t
+			f(col[r*m:(r+1)*m], channel, (t/3-1)*w+t%3-1, tm.masks[t], tail)
 		}
 	}
 }
