@@ -131,10 +131,15 @@ func col2im3x3(dx, col []float32, n, cin, h, w, i0, i1 int) {
 // it is the spec of the ISA's col2im, which must match it bit for bit.
 func col2imRows(dx, col []float32, cin, cstride, nimg, h, w int, add func(dst, src []float32)) {
 	m := nimg * h * w
+	var buf [64]float32
+	saved := buf[:min(h, len(buf))]
+	if h > len(buf) {
+		saved = make([]float32, h)
+	}
 	for ci := 0; ci < cin; ci++ {
 		for t := 0; t < 9; t++ {
 			r := ci*9 + t
-			col2imTapRows(dx[ci*cstride:ci*cstride+m], col[r*m:(r+1)*m], nimg, h, w, t/3, t%3, add)
+			col2imTapRows(dx[ci*cstride:ci*cstride+m], col[r*m:(r+1)*m], nimg, h, w, t/3, t%3, add, saved)
 		}
 	}
 }
@@ -143,16 +148,12 @@ func col2imRows(dx, col []float32, cin, cstride, nimg, h, w int, add func(dst, s
 //
 //	g[(img*h+y)*w+x] into dx[(img*h+y+kh−1)*w+x+kw−1] where that lies inside the image,
 //
-// with add (a set's dst[i] += src[i]) doing the adds.
-func col2imTapRows(dx, g []float32, nimg, h, w, kh, kw int, add func(dst, src []float32)) {
+// with add (a set's dst[i] += src[i]) doing the adds; saved (h floats) is scratch for the
+// wrapped-around column, restored after each block add.
+func col2imTapRows(dx, g []float32, nimg, h, w, kh, kw int, add func(dst, src []float32), saved []float32) {
 	y0, y1 := max(0, 1-kh), min(h, h+1-kh)
 	if y0 >= y1 {
 		return
-	}
-	var buf [64]float32
-	saved := buf[:min(h, len(buf))] // the wrapped-around column, restored after a block add
-	if h > len(buf) {
-		saved = make([]float32, h)
 	}
 	hw := h * w
 	for img := 0; img < nimg; img++ {
