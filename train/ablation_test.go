@@ -208,12 +208,15 @@ func TestAblationEvidence(t *testing.T) {
 	}
 	// "The best configuration … 94.80% on seed 2", and its early-stopping replay: patience 3 keeps
 	// epoch 13 at 91.29%, patience 8 keeps epoch 64 at 94.73%.
-	const best = "51-resnet-regularized66-seed2"
-	i := slices.IndexFunc(a.Rows, func(r AblationRow) bool { return r.Name == best })
-	if i < 0 {
-		t.Fatalf("no row %s", best)
+	row := func(name string) AblationRow {
+		i := slices.IndexFunc(a.Rows, func(r AblationRow) bool { return r.Name == name })
+		if i < 0 {
+			t.Fatalf("no row %s", name)
+		}
+		return a.Rows[i]
 	}
-	r := a.Rows[i]
+	const best = "51-resnet-regularized66-seed2"
+	r := row(best)
 	if r.Seed != 2 || r.EpochsRun != 66 || math.Round(r.TestAcc*1e4) != 9480 {
 		t.Errorf("%s: seed %d, %d epochs, test %.4f; the README says seed 2, 66 epochs, 94.80%%", best, r.Seed, r.EpochsRun, r.TestAcc)
 	}
@@ -237,11 +240,7 @@ func TestAblationEvidence(t *testing.T) {
 		{"52-resnet-regularized66-seed3", 3, 0.9462, 0.9482},
 		{"25-resnet-regularized66", 1, 0.9464, 0.9458},
 	} {
-		i = slices.IndexFunc(a.Rows, func(r AblationRow) bool { return r.Name == want.name })
-		if i < 0 {
-			t.Fatalf("no row %s", want.name)
-		}
-		r := a.Rows[i]
+		r := row(want.name)
 		if r.Seed != want.seed || r.EpochsRun != 66 || math.Round(r.TestAcc*1e4) != math.Round(want.test*1e4) ||
 			math.Round(r.ValAcc*1e4) != math.Round(want.val*1e4) {
 			t.Errorf("%s: seed %d, %d epochs, test %.4f, val %.4f; the README says seed %d, 66 epochs, test %.4f, val %.4f",

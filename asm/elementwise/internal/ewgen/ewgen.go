@@ -1,8 +1,10 @@
 // Package ewgen generates the element-wise kernels (ReLU, bias/scale-shift, batchnorm, Adam, sums) for
 // one x86 vector ISA. Every kernel walks its slices with one element index, unrolled by four vectors,
 // and requires len(first slice) to be a multiple of the vector width: the Go wrapper in
-// kernels/elementwise_amd64.go passes the vector part and finishes the tail with the reference. So the
-// assembly never needs masks or scalar code, and AVX2 and AVX-512 share one generator.
+// kernels/elementwise_amd64.go passes the vector part and finishes the tail with the reference. So
+// these need no masks or scalar code, and AVX2 and AVX-512 share one generator. The kernels that walk
+// image planes (pooling, the first convolution, im2col/col2im, Winograd's transforms) mask their
+// edges and have a generator per ISA where the masks differ.
 package ewgen
 
 import (

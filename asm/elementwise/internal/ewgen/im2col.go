@@ -8,7 +8,7 @@ import (
 	"github.com/simdnn/simdnn/asm/internal/gen"
 )
 
-// Im2colTap emits im2colTap_avx512 and col2imTap_avx512: one (kh, kw) tap of a 3×3, stride-1,
+// Im2colTap emits im2colTap_<isa> and col2imTap_<isa>: one (kh, kw) tap of a 3×3, stride-1,
 // padding-1 im2col for a run of contiguous images, and its adjoint. Seen over the whole run, a tap is
 // the input shifted by (kh−1)·w + kw−1 floats with the padding positions zeroed, and which positions
 // are padding repeats every lcm(h·w, 16) floats. So each 16-float vector of the run is one masked load
@@ -30,8 +30,8 @@ func Im2colTap(isa gen.ISA) {
 		tapKernelAVX2(true)
 		return
 	}
-	tapKernel(false)
-	tapKernel(true)
+	tapKernelAVX512(false)
+	tapKernelAVX512(true)
 }
 
 // tapDoc writes the kernels' doc comment, the spec the Go tests hold them to.
@@ -184,7 +184,7 @@ func tapKernelAVX2(adjoint bool) {
 	tapLoop(adjoint, run, shifted, n, tab, period, step, last)
 }
 
-func tapKernel(adjoint bool) {
+func tapKernelAVX512(adjoint bool) {
 	tapDoc("avx512", adjoint)
 	run, shifted, n, tab, period := tapArgs(adjoint)
 	k := K()
