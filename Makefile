@@ -8,7 +8,7 @@ APT      = DEBIAN_FRONTEND=noninteractive apt-get
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATASET := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: setup setup-compare run train report bench bench-openblas bench-torch bench-torch-train benchstat test test-go test-race test-noasm test-arm64 vet asm asm-check fuzz clean
+.PHONY: setup setup-compare run train report bench bench-openblas bench-torch bench-torch-train epoch-cost benchstat test test-go test-race test-noasm test-arm64 vet asm asm-check fuzz clean
 
 # setup installs what the kit needs from Debian: the dataset, qemu for the arm64 tests.
 setup:
@@ -70,6 +70,12 @@ bench-torch: setup-compare
 # this kit to the table, MODELS='resnet' narrows it, ROUNDS and BENCHTIME (seconds) size it.
 bench-torch-train: setup-compare
 	OUT=$(OUT) GO=$(GO) scripts/bench-torch-train.sh
+
+# epoch-cost measures one epoch of each ablation setting on this build, interleaved round by round
+# (scripts/epoch-cost.sh; for ROUNDS=3 about 40 minutes with AVX-512 kernels, 2 hours with AVX2), and prints the benchstat table; then
+# `train ablation --epoch-cost $(OUT)/epoch-cost/epoch-cost.txt DIR` prices the ablation's rows with it.
+epoch-cost: setup
+	OUT=$(OUT)/epoch-cost GO=$(GO) scripts/epoch-cost.sh
 
 # bench-openblas puts Debian's OpenBLAS (cgo, test-only build tag) beside our SGEMM in one benchstat
 # table, threads=1 and 2. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset so OpenBLAS picks its own

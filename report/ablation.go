@@ -33,9 +33,14 @@ func ablationSection(outDir string) (string, error) {
 	var b strings.Builder
 	b.WriteString("## The study's recommendations, measured\n\n")
 	b.WriteString("Each row is one run of `scripts/ablation.sh` (seed 1 unless the changes name another), " +
-		"changing only what the third column names; Δ test is in test-accuracy points against the same model's run of the study's recipe (`*-study`), × wall is the wall time relative to that run's. " +
-		"Early stopping keeps the weights of the epoch in parentheses.")
-	if len(a.Dirs) > 1 {
+		"changing only what the third column names; Δ test is in test-accuracy points against the same model's run of the study's recipe (`*-study`). ")
+	if a.Pricing != nil {
+		b.WriteString("Wall time and × wall are priced from epoch costs measured in one sitting (see below the table), against 18 plain epochs of the row's model. ")
+	} else {
+		b.WriteString("× wall is the wall time relative to that run's. ")
+	}
+	b.WriteString("Early stopping keeps the weights of the epoch in parentheses.")
+	if len(a.Dirs) > 1 && a.Pricing == nil {
 		// Runs gathered from several output directories may come from different machines.
 		fmt.Fprintf(&b, " The runs come from %d output directories (%s), possibly made on different machines: compare wall times only between runs of one directory.", len(a.Dirs), strings.Join(a.Dirs, ", "))
 	}

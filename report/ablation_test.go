@@ -74,6 +74,20 @@ func TestBuildWithAblation(t *testing.T) {
 		}
 	}
 
+	// Priced from one sitting's epoch costs, the rows' wall times compare across directories.
+	a.PriceEpochs("epoch-cost.txt", []train.EpochCost{{Arch: "resnet", Work: "none", Seconds: []float64{60}}})
+	if err := train.WriteAblation(abl, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := BuildWith(out, opt); err != nil {
+		t.Fatal(err)
+	}
+	md = readReport(t, out)
+	if !strings.Contains(md, "priced from epoch costs measured in one sitting") || !strings.Contains(md, "priced from epoch-cost.txt") ||
+		strings.Contains(md, "compare wall times only between runs of one directory") {
+		t.Errorf("priced ablation: the report's section is\n%s", md[strings.Index(md, "## The study's recommendations"):])
+	}
+
 	os.WriteFile(filepath.Join(abl, "ablation.json"), []byte("{"), 0o644)
 	if err := BuildWith(out, opt); err == nil || !strings.Contains(err.Error(), filepath.Join(abl, "ablation.json")) {
 		t.Errorf("damaged ablation.json: %v", err)

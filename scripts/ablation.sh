@@ -72,6 +72,7 @@ RUNS='
 51-resnet-regularized66-seed2|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66 --seed 2 --test-each-epoch
 52-resnet-regularized66-seed3|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66 --seed 3 --test-each-epoch
 25-resnet-regularized66|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66
+53-resnet-regularized66-seed4|--model resnet --schedule onecycle --lr 0.003 --augment --erase 0.5 --label-smoothing 0.1 --weight-decay 0.05 --epochs 66 --seed 4 --test-each-epoch
 '
 
 want() { # want NAME [PATTERN...]: all runs, or those whose name contains a pattern

@@ -37,9 +37,16 @@ type AblationRow struct {
 	WallSeconds     float64  `json:"wall_seconds"`
 	SecondsPerEpoch float64  `json:"seconds_per_epoch"`
 	WallRatio       *float64 `json:"wall_ratio,omitempty"` // wall time / the baseline's
-	TrainImages     int      `json:"train_images"`
-	Threads         int      `json:"threads"`
-	Kernels         string   `json:"kernels"`
+	// Work is Recipe.Work: the rows of one model and Work cost the same per epoch.
+	Work string `json:"work"`
+	// PricedWallSeconds is the row's epochs at the price of its model and Work measured in one
+	// sitting (Ablation.PriceEpochs), and PricedWallRatio that against the study's 18 epochs of its
+	// reference model: unlike WallSeconds, comparable between rows run on other machines and builds.
+	PricedWallSeconds *float64 `json:"priced_wall_seconds,omitempty"`
+	PricedWallRatio   *float64 `json:"priced_wall_ratio,omitempty"`
+	TrainImages       int      `json:"train_images"`
+	Threads           int      `json:"threads"`
+	Kernels           string   `json:"kernels"`
 	// EarlyStop replays early stopping on the run's history, for runs without it that recorded the
 	// test accuracy of every epoch (train --test-each-epoch).
 	EarlyStop []EarlyStopReplay `json:"early_stop_replay,omitempty"`
@@ -69,8 +76,10 @@ type Ablation struct {
 	Rows     []AblationRow `json:"rows"`
 	// Seeds summarizes every setting run on more than one seed: one seed's difference between two
 	// settings means little when the seeds of one setting differ by as much.
-	Seeds   []SeedSpread `json:"seeds,omitempty"`
-	Written time.Time    `json:"written"`
+	Seeds []SeedSpread `json:"seeds,omitempty"`
+	// Pricing, when set, priced the rows' wall times (PriceEpochs).
+	Pricing *EpochPricing `json:"pricing,omitempty"`
+	Written time.Time     `json:"written"`
 }
 
 // SeedSpread is the test accuracy of one model and setting over the seeds it ran with.
@@ -314,7 +323,7 @@ func rowOf(name string, m *Metrics) AblationRow {
 	if len(ch) > 0 {
 		setting = strings.Join(ch, ", ")
 	}
-	row := AblationRow{Name: name, Arch: m.Arch, Changes: changes, Seed: r.Seed, Setting: setting, Epochs: r.Epochs, EpochsRun: len(m.History),
+	row := AblationRow{Name: name, Arch: m.Arch, Changes: changes, Seed: r.Seed, Setting: setting, Work: r.Work(), Epochs: r.Epochs, EpochsRun: len(m.History),
 		BestEpoch: m.Kept(), TestAcc: m.Test.Acc, ValAcc: m.Val.Acc, WallSeconds: m.WallSeconds,
 		SecondsPerEpoch: m.SecondsPerEpoch, TrainImages: r.TrainImages, Threads: m.Threads, Kernels: m.Kernels}
 	if r.Patience == 0 && len(m.History) == r.Epochs && everyEpochTested(m.History) {
@@ -354,11 +363,32 @@ func (a *Ablation) Markdown() string {
 		if r.DeltaTestPts != nil {
 			delta = fmt.Sprintf("%+.2f pts", *r.DeltaTestPts)
 		}
-		if r.WallRatio != nil {
+		wall := (time.Duration(r.WallSeconds) * time.Second).String()
+		if a.Pricing != nil {
+			wall, ratio = "–", "–"
+			if r.PricedWallSeconds != nil {
+				wall = (time.Duration(*r.PricedWallSeconds) * time.Second).String()
+			}
+			if r.PricedWallRatio != nil {
+				ratio = fmt.Sprintf("%.2f", *r.PricedWallRatio)
+			}
+		} else if r.WallRatio != nil {
 			ratio = fmt.Sprintf("%.2f", *r.WallRatio)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f%% | %s | %.2f%% | %s | %s |\n", r.Name, r.Arch, r.Changes, epochs,
-			100*r.TestAcc, delta, 100*r.ValAcc, (time.Duration(r.WallSeconds) * time.Second).String(), ratio)
+			100*r.TestAcc, delta, 100*r.ValAcc, wall, ratio)
+	}
+	if p := a.Pricing; p != nil {
+		fmt.Fprintf(&b, "\nWall time and × wall are priced from %s, one build's epochs measured in one sitting: the row's epochs × the median epoch of its model and setting there, against %d plain epochs of its model (the resnet's for its variants). The final evaluation is not priced; – where the setting was not measured. Epochs measured:\n\n", p.File, studyEpochs)
+		b.WriteString("| Model | Work of an epoch beyond the study's | Epochs measured | Median epoch | × its model's plain epoch |\n")
+		b.WriteString("|---|---|---:|---:|---:|\n")
+		for _, c := range p.Costs {
+			ratio := "–"
+			if c.Ratio != nil {
+				ratio = fmt.Sprintf("%.3f", *c.Ratio)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %d | %.1f s | %s |\n", c.Arch, c.Work, c.Epochs, c.Seconds, ratio)
+		}
 	}
 	if len(a.Seeds) > 0 {
 		b.WriteString("\nSettings run on more than one seed (test accuracy over the seeds; the standard deviation is the sample one):\n\n")

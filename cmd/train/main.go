@@ -83,6 +83,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	if len(args) > 0 && args[0] == "ablation" {
 		return runAblation(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "epoch-cost" {
+		return runEpochCost(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "tta" {
 		return runTTA(args[1:], stdout, stderr)
 	}
