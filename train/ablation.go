@@ -82,6 +82,11 @@ type Ablation struct {
 	Written time.Time     `json:"written"`
 }
 
+// wallString is a wall time as the ablation table shows it, to the second.
+func wallString(seconds float64) string {
+	return (time.Duration(seconds) * time.Second).String()
+}
+
 // SeedSpread is the test accuracy of one model and setting over the seeds it ran with.
 type SeedSpread struct {
 	Arch    string   `json:"arch"`
@@ -363,11 +368,11 @@ func (a *Ablation) Markdown() string {
 		if r.DeltaTestPts != nil {
 			delta = fmt.Sprintf("%+.2f pts", *r.DeltaTestPts)
 		}
-		wall := (time.Duration(r.WallSeconds) * time.Second).String()
+		wall := wallString(r.WallSeconds)
 		if a.Pricing != nil {
 			wall, ratio = "–", "–"
 			if r.PricedWallSeconds != nil {
-				wall = (time.Duration(*r.PricedWallSeconds) * time.Second).String()
+				wall = wallString(*r.PricedWallSeconds)
 			}
 			if r.PricedWallRatio != nil {
 				ratio = fmt.Sprintf("%.2f", *r.PricedWallRatio)

@@ -83,13 +83,33 @@ func (r Recipe) Work() string {
 	return strings.Join(w, "+")
 }
 
+// costGroups gathers epochs by model and Work in the order first seen.
+type costGroups struct {
+	costs []EpochCost
+	at    map[[2]string]int
+}
+
+func (g *costGroups) add(arch, work string, seconds ...float64) {
+	key := [2]string{arch, work}
+	i, ok := g.at[key]
+	if !ok {
+		if g.at == nil {
+			g.at = map[[2]string]int{}
+		}
+		i = len(g.costs)
+		g.at[key] = i
+		g.costs = append(g.costs, EpochCost{Arch: arch, Work: work})
+	}
+	g.costs[i].Seconds = append(g.costs[i].Seconds, seconds...)
+}
+
 // EpochCostRuns reads the runs under the directories (<dir>/<run>/<arch>.metrics.json, one run of
 // scripts/epoch-cost.sh each) and groups their epochs by model and Work, in the order ann, cnn,
 // resnet variants, each model's "none" first. All runs must have measured the same way (threads,
 // kernels, platform); a run that also tested every epoch is refused, since its epochs include the
 // test pass.
 func EpochCostRuns(dirs ...string) (costs []EpochCost, env []benchfmt.Config, err error) {
-	at := map[[2]string]int{}
+	var g costGroups
 	var first *Metrics
 	var firstPath string
 	for _, dir := range dirs {
@@ -111,21 +131,15 @@ func EpochCostRuns(dirs ...string) (costs []EpochCost, env []benchfmt.Config, er
 				return nil, nil, fmt.Errorf("epoch cost: %s ran with %d threads, %s kernels on %s, but %s with %d, %s on %s: measure one setting of one machine",
 					f, m.Threads, m.Kernels, m.Platform, firstPath, first.Threads, first.Kernels, first.Platform)
 			}
-			key := [2]string{m.Arch, m.Recipe.Work()}
-			i, ok := at[key]
-			if !ok {
-				i = len(costs)
-				at[key] = i
-				costs = append(costs, EpochCost{Arch: m.Arch, Work: key[1]})
-			}
 			for _, e := range m.History {
-				costs[i].Seconds = append(costs[i].Seconds, e.Seconds)
+				g.add(m.Arch, m.Recipe.Work(), e.Seconds)
 			}
 		}
 	}
 	if first == nil {
 		return nil, nil, fmt.Errorf("epoch cost: no <run>/<model>.metrics.json under %s (run scripts/epoch-cost.sh first)", strings.Join(dirs, ", "))
 	}
+	costs = g.costs
 	sortEpochCosts(costs)
 	goos, goarch, _ := strings.Cut(first.Platform, "/")
 	env = []benchfmt.Config{
@@ -216,8 +230,7 @@ func ReadEpochCosts(path string) ([]EpochCost, error) {
 		return nil, fmt.Errorf("epoch costs: %v", err)
 	}
 	defer f.Close()
-	var costs []EpochCost
-	at := map[[2]string]int{}
+	var g costGroups
 	r := benchfmt.NewReader(f, path)
 	for r.Scan() {
 		switch rec := r.Result().(type) {
@@ -231,23 +244,16 @@ func ReadEpochCosts(path string) ([]EpochCost, error) {
 				return nil, fmt.Errorf("epoch costs: %s:%d: want BenchmarkEpoch/model=<arch>/changes=<work> with a positive ns/op, got Benchmark%s",
 					file, line, rec.Name)
 			}
-			key := [2]string{arch, work}
-			i, seen := at[key]
-			if !seen {
-				i = len(costs)
-				at[key] = i
-				costs = append(costs, EpochCost{Arch: arch, Work: work})
-			}
-			costs[i].Seconds = append(costs[i].Seconds, sec)
+			g.add(arch, work, sec)
 		}
 	}
 	if err := r.Err(); err != nil {
 		return nil, fmt.Errorf("epoch costs: %s: %v", path, err)
 	}
-	if len(costs) == 0 {
+	if len(g.costs) == 0 {
 		return nil, fmt.Errorf("epoch costs: %s: no Epoch/model=…/changes=… lines", path)
 	}
-	return costs, nil
+	return g.costs, nil
 }
 
 // studyEpochs is the study's budget, the reference every priced row is measured against.
@@ -279,36 +285,55 @@ func refArch(arch string) string {
 	return arch
 }
 
+// epochPrices is the median measured epoch of each model and Work.
+type epochPrices map[[2]string]float64
+
+func pricesOf(costs []EpochCost) epochPrices {
+	med := epochPrices{}
+	for _, c := range costs {
+		med[[2]string{c.Arch, c.Work}] = c.Median()
+	}
+	return med
+}
+
+// price is what epochs of arch with work cost, and that against studyEpochs plain epochs of its
+// reference model; ok is false when work was not measured, hasRatio when the reference was not.
+func (p epochPrices) price(arch, work string, epochs int) (seconds, ratio float64, ok, hasRatio bool) {
+	m, ok := p[[2]string{arch, work}]
+	if !ok {
+		return 0, 0, false, false
+	}
+	seconds = float64(epochs) * m
+	ref, hasRatio := p[[2]string{refArch(arch), "none"}]
+	if hasRatio {
+		ratio = seconds / (studyEpochs * ref)
+	}
+	return seconds, ratio, true, hasRatio
+}
+
 // PriceEpochs prices every row whose model and Work were measured: its epochs run × the median
 // measured epoch, and that against studyEpochs plain epochs of its reference model. Rows of a
 // setting not measured keep no price. The final evaluation after the last epoch is not priced.
 func (a *Ablation) PriceEpochs(file string, costs []EpochCost) {
-	med := map[[2]string]float64{}
+	prices := pricesOf(costs)
 	p := &EpochPricing{File: file}
 	for _, c := range costs {
-		m := c.Median()
-		med[[2]string{c.Arch, c.Work}] = m
-		p.Costs = append(p.Costs, PricedEpoch{Arch: c.Arch, Work: c.Work, Epochs: len(c.Seconds), Seconds: m})
-	}
-	for i := range p.Costs {
-		c := &p.Costs[i]
-		if ref, ok := med[[2]string{refArch(c.Arch), "none"}]; ok {
-			r := c.Seconds / ref
-			c.Ratio = &r
+		pe := PricedEpoch{Arch: c.Arch, Work: c.Work, Epochs: len(c.Seconds), Seconds: prices[[2]string{c.Arch, c.Work}]}
+		if ref, ok := prices[[2]string{refArch(c.Arch), "none"}]; ok {
+			r := pe.Seconds / ref
+			pe.Ratio = &r
 		}
+		p.Costs = append(p.Costs, pe)
 	}
 	a.Pricing = p
 	for i := range a.Rows {
 		r := &a.Rows[i]
 		r.PricedWallSeconds, r.PricedWallRatio = nil, nil
-		m, ok := med[[2]string{r.Arch, r.Work}]
-		if !ok {
-			continue
+		w, x, ok, hasRatio := prices.price(r.Arch, r.Work, r.EpochsRun)
+		if ok {
+			r.PricedWallSeconds = &w
 		}
-		w := float64(r.EpochsRun) * m
-		r.PricedWallSeconds = &w
-		if ref, ok := med[[2]string{refArch(r.Arch), "none"}]; ok {
-			x := w / (studyEpochs * ref)
+		if hasRatio {
 			r.PricedWallRatio = &x
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestRecipeWork: only what changes an epoch's work names it; schedules, rates, seeds,
@@ -253,10 +252,7 @@ func TestAblationPricesInReadme(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	med := map[[2]string]float64{}
-	for _, c := range costs {
-		med[[2]string{c.Arch, c.Work}] = c.Median()
-	}
+	prices := pricesOf(costs)
 	readmePath := filepath.Join("..", "README.md")
 	readme, err := os.ReadFile(readmePath)
 	if err != nil {
@@ -276,12 +272,9 @@ func TestAblationPricesInReadme(t *testing.T) {
 			t.Fatalf("%s: epochs %q: %v", line, cells[3], err)
 		}
 		wantWall, wantRatio := "–", "–"
-		m, ok := med[[2]string{arch, work}]
-		ref, okRef := med[[2]string{refArch(arch), "none"}]
-		if ok && okRef {
+		if sec, ratio, ok, hasRatio := prices.price(arch, work, run); ok && hasRatio {
 			priced++
-			wantWall = (time.Duration(float64(run)*m) * time.Second).String()
-			wantRatio = fmt.Sprintf("%.2f", float64(run)*m/(studyEpochs*ref))
+			wantWall, wantRatio = wallString(sec), fmt.Sprintf("%.2f", ratio)
 		}
 		if *updateReadme {
 			cells[7], cells[8] = wantWall, wantRatio+" |"

@@ -90,7 +90,9 @@ func TestEpochCostCommand(t *testing.T) {
 		t.Fatalf("epoch-cost: code %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	costs := filepath.Join(t.TempDir(), "epoch-cost.txt")
-	os.WriteFile(costs, []byte(out), 0o644)
+	if err := os.WriteFile(costs, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut = runCmd(t, "ablation", "--epoch-cost", costs, abl)
 	if code != 0 || errOut != "" || !strings.Contains(out, "| 15-cnn-augment | cnn | crop+flip augmentation | 18/18 | 90.00% | +0.00 pts | 0.00% | 6m36s | 1.10 |") ||
 		!strings.Contains(out, "priced from "+costs) {
